@@ -1,0 +1,46 @@
+# Two commands do everything: `make lab` (set up and open the notebooks) and
+# `make test` (set up and run every test). Both create .venv on first use and are
+# quick when nothing changed.
+PYTHON ?= python3
+VENV := .venv
+PY := $(VENV)/bin/python
+STAMP := $(VENV)/.installed
+
+.PHONY: help install lab test unit notebooks figures lint clean
+
+help:
+	@echo "make lab        set up .venv and open JupyterLab on notebooks/"
+	@echo "make test       set up .venv and run the unit tests and every notebook (nbval)"
+	@echo "make figures    regenerate figures/ (the slide figures)"
+	@echo "make notebooks  re-execute every notebook and clean it for committing"
+	@echo "make lint       ruff"
+
+install: $(STAMP)
+
+$(STAMP): requirements.txt pyproject.toml
+	test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install --quiet --upgrade pip
+	$(PY) -m pip install --quiet -r requirements.txt
+	$(PY) -m pip install --quiet --no-deps -e .
+	touch $(STAMP)
+
+lab: $(STAMP)
+	$(VENV)/bin/jupyter lab notebooks/
+
+test: $(STAMP)
+	$(PY) -m pytest -n 2 --dist loadfile --nbval tests notebooks
+
+unit: $(STAMP)
+	$(PY) -m pytest -n 2 tests
+
+figures: $(STAMP)
+	$(PY) -m kai_lib.figures --out figures
+
+notebooks: $(STAMP)
+	$(PY) -m kai_lib.notebooks
+
+lint: $(STAMP)
+	$(VENV)/bin/ruff check kai_lib tests
+
+clean:
+	rm -rf $(VENV) build .hypothesis *.egg-info

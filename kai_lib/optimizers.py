@@ -1,0 +1,695 @@
+r"""The optimizers of the slide deck, each written as the slide writes it.
+
+Every optimizer is one small class. ``step(theta, grad_fn)`` is the slide's update
+rule, one line of code per line of maths, and returns a *new* array; the state the
+rule keeps (``v``, ``G``, ``s``, ``m``, ``t``) is named as on the slides, created on
+the first step (its shape comes from ``theta``) and cleared by ``reset()``.
+
+Every rule is element-wise, so ``theta`` may have any shape: a single point ``(2,)``
+or a batch of start points ``(n, 2)`` that all move at once.
+
+>>> import numpy as np
+>>> from kai_lib import optimizers
+>>> opt = optimizers.Momentum(lr=0.1)
+>>> opt.step(np.array([1.0, 2.0]), lambda th: 2 * th)   # J = |theta|^2
+array([0.8, 1.6])
+
+The slides write :math:`\sqrt{G + \epsilon}`; the papers and ``torch.optim`` write
+:math:`\sqrt{G} + \epsilon`. Every optimizer that divides by a root takes
+``eps_inside_sqrt`` (default ``True``, the slides' form). The difference only shows
+while ``G`` is tiny, i.e. in the first steps from a near-zero gradient.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable
+
+import numpy as np
+
+GradFn = Callable[[np.ndarray], np.ndarray]
+
+__all__ = [
+    "Optimizer",
+    "SGD",
+    "Momentum",
+    "NAG",
+    "Adagrad",
+    "RMSProp",
+    "AdaDelta",
+    "Adam",
+    "AdaMax",
+    "Nadam",
+    "AMSGrad",
+    "AdamW",
+    "ALL",
+    "get",
+]
+
+
+# --- argument checks ---------------------------------------------------------------
+
+def _check_lr(lr: float) -> float:
+    if not (isinstance(lr, (int, float, np.floating, np.integer)) and math.isfinite(lr) and lr > 0):
+        raise ValueError(f"lr must be a finite number > 0, got {lr!r}")
+    return float(lr)
+
+
+def _check_unit(name: str, value: float) -> float:
+    """gamma, beta1, beta2: a decay rate in [0, 1)."""
+    if not (isinstance(value, (int, float, np.floating, np.integer)) and 0 <= value < 1):
+        raise ValueError(f"{name} must be in [0, 1), got {value!r}")
+    return float(value)
+
+
+def _check_nonnegative(name: str, value: float) -> float:
+    if not (isinstance(value, (int, float, np.floating, np.integer)) and math.isfinite(value) and value >= 0):
+        raise ValueError(f"{name} must be a finite number >= 0, got {value!r}")
+    return float(value)
+
+
+# --- the base class ----------------------------------------------------------------
+
+class Optimizer:
+    """Base class: argument checks, ``reset()``, the root the adaptive methods share.
+
+    A subclass lists its state in ``state_names`` (the slide's letters) and writes
+    ``step``. The hyperparameters a subclass takes are its ``__init__`` keywords;
+    ``hyperparameters()`` returns them with their current values.
+    """
+
+    state_names: tuple[str, ...] = ()
+    eps_inside_sqrt: bool = True
+
+    def reset(self) -> None:
+        """Forget everything: back to the state before the first step."""
+        for name in self.state_names:
+            setattr(self, name, 0 if name == "t" else None)
+
+    def hyperparameters(self) -> dict[str, float]:
+        """The constructor's keywords and their values, e.g. ``{'lr': 0.01, 'gamma': 0.9}``."""
+        return dict(self._hyper)
+
+    def _root(self, x: np.ndarray) -> np.ndarray:
+        r"""The denominator's root: :math:`\sqrt{x + \epsilon}` (slides) or :math:`\sqrt{x} + \epsilon`."""
+        if self.eps_inside_sqrt:
+            return np.sqrt(x + self.eps)
+        return np.sqrt(x) + self.eps
+
+    def step(self, theta: np.ndarray, grad_fn: GradFn) -> np.ndarray:  # pragma: no cover
+        raise NotImplementedError
+
+    def __repr__(self) -> str:
+        args = ", ".join(f"{k}={v!r}" for k, v in self._hyper.items())
+        return f"{type(self).__name__}({args})"
+
+    @staticmethod
+    def _as_array(theta) -> np.ndarray:
+        return np.array(theta, dtype=float)  # a copy: theta itself is never modified
+
+
+# --- the slides ----------------------------------------------------------------------
+
+class SGD(Optimizer):
+    r"""Gradient descent: a step against the gradient.
+
+    .. math:: \theta \leftarrow \theta - \eta \nabla_\theta J(\theta)
+
+    Args:
+        lr: the learning rate :math:`\eta` (default 0.01; the slides: "usually 0.01 ~ 0.001").
+
+    Whether this is *batch* gradient descent or *stochastic* (mini-batch) gradient
+    descent depends only on what ``grad_fn`` computes the gradient from (notebook
+    ``02-sgd-minibatch``). Same as ``torch.optim.SGD(params, lr)``.
+
+    >>> opt = SGD(lr=0.1)
+    >>> theta = opt.step(np.array([1.0, -2.0]), lambda th: 2 * th)
+
+    Reference: Robbins & Monro (1951), "A Stochastic Approximation Method".
+    Introduced in notebook ``01-gradient-descent``.
+    """
+
+    def __init__(self, lr: float = 0.01):
+        self.lr = _check_lr(lr)
+        self._hyper = {"lr": self.lr}
+        self.reset()
+
+    def step(self, theta, grad_fn):
+        theta = self._as_array(theta)
+        return theta - self.lr * grad_fn(theta)
+
+
+class Momentum(Optimizer):
+    r"""SGD with momentum: the step remembers the steps before it ('관성', inertia).
+
+    .. math::
+        v_t &= \gamma v_{t-1} + \eta \nabla_\theta J(\theta) \\
+        \theta &\leftarrow \theta - v_t
+
+    Unrolled, :math:`v_t = \eta g_t + \gamma \eta g_{t-1} + \gamma^2 \eta g_{t-2} + \dots`:
+    a gradient's weight after k steps is :math:`\gamma^k` (0.9²² ≈ 0.0985).
+
+    Args:
+        lr: :math:`\eta` (default 0.01).
+        gamma: the momentum term :math:`\gamma` (default 0.9).
+
+    State: ``v`` (one float per parameter, so memory doubles).
+
+    Note:
+        ``torch.optim.SGD(params, lr, momentum=gamma)`` keeps ``buf = gamma*buf + g`` and
+        steps ``lr * buf``: the same iterates, with ``v = lr * buf``. They differ only
+        if ``lr`` changes during training (a schedule): torch's ``v`` is rescaled
+        at once, the slide's keeps the old ``lr`` inside it.
+
+    >>> opt = Momentum(lr=0.1, gamma=0.9)
+    >>> theta = opt.step(np.array([1.0, -2.0]), lambda th: 2 * th)
+
+    Reference: Polyak (1964); Rumelhart, Hinton & Williams (1986).
+    Introduced in notebook ``03-momentum``.
+    """
+
+    state_names = ("v",)
+
+    def __init__(self, lr: float = 0.01, gamma: float = 0.9):
+        self.lr = _check_lr(lr)
+        self.gamma = _check_unit("gamma", gamma)
+        self._hyper = {"lr": self.lr, "gamma": self.gamma}
+        self.reset()
+
+    def step(self, theta, grad_fn):
+        theta = self._as_array(theta)
+        if self.v is None:
+            self.v = np.zeros_like(theta)
+        self.v = self.gamma * self.v + self.lr * grad_fn(theta)
+        return theta - self.v
+
+
+class NAG(Optimizer):
+    r"""Nesterov accelerated gradient: take the momentum step first, then look.
+
+    .. math::
+        v_t &= \gamma v_{t-1} + \eta \nabla_\theta J(\theta - \gamma v_{t-1}) \\
+        \theta &\leftarrow \theta - v_t
+
+    ``grad_fn`` is called once per step, at the look-ahead point
+    :math:`\theta - \gamma v_{t-1}`, exactly as on the slide.
+
+    Args:
+        lr: :math:`\eta` (default 0.01).
+        gamma: :math:`\gamma` (default 0.9).
+
+    State: ``v``.
+
+    Note:
+        ``torch.optim.SGD(params, lr, momentum=gamma, nesterov=True)`` is the same
+        method rewritten (Sutskever et al. 2013; Bengio et al. 2012) so that its
+        parameter *is* the look-ahead point :math:`\theta' = \theta - \gamma v`:
+        its iterates equal ours mapped through :math:`\theta - \gamma v`, and both
+        evaluate one gradient per step.
+
+    >>> opt = NAG(lr=0.1, gamma=0.9)
+    >>> theta = opt.step(np.array([1.0, -2.0]), lambda th: 2 * th)
+
+    Reference: Nesterov (1983), "A method for solving the convex programming problem
+    with convergence rate O(1/k²)"; Sutskever et al. (2013), ICML.
+    Introduced in notebook ``04-nag``.
+    """
+
+    state_names = ("v",)
+
+    def __init__(self, lr: float = 0.01, gamma: float = 0.9):
+        self.lr = _check_lr(lr)
+        self.gamma = _check_unit("gamma", gamma)
+        self._hyper = {"lr": self.lr, "gamma": self.gamma}
+        self.reset()
+
+    def step(self, theta, grad_fn):
+        theta = self._as_array(theta)
+        if self.v is None:
+            self.v = np.zeros_like(theta)
+        self.v = self.gamma * self.v + self.lr * grad_fn(theta - self.gamma * self.v)
+        return theta - self.v
+
+
+class Adagrad(Optimizer):
+    r"""Adagrad: a step size per parameter, smaller for those that have moved a lot.
+
+    .. math::
+        G_t &= G_{t-1} + (\nabla_\theta J(\theta_t))^2 \\
+        \theta_{t+1} &= \theta_t - \frac{\eta}{\sqrt{G_t + \epsilon}} \cdot \nabla_\theta J(\theta_t)
+
+    Squares, roots and the product are element-wise. With a constant gradient the
+    effective step :math:`\eta / \sqrt{G_t + \epsilon}` falls like :math:`1/\sqrt{t}`:
+    no schedule needed, but a long run stalls.
+
+    Args:
+        lr: :math:`\eta` (default 0.01).
+        eps: :math:`\epsilon` (default 1e-8; the slides: 1e-4 ~ 1e-8).
+        eps_inside_sqrt: ``True`` (default) for the slide's :math:`\sqrt{G+\epsilon}`,
+            ``False`` for :math:`\sqrt{G}+\epsilon` as in the paper and ``torch.optim``.
+
+    State: ``G``, the running sum of squared gradients.
+
+    Note:
+        ``torch.optim.Adagrad(params, lr, eps=eps)`` uses :math:`\sqrt{G}+\epsilon`
+        with ``eps=1e-10``; with ``eps_inside_sqrt=False`` the iterates are the same.
+
+    >>> opt = Adagrad(lr=0.5)
+    >>> theta = opt.step(np.array([1.0, -2.0]), lambda th: 2 * th)
+
+    Reference: Duchi, Hazan & Singer (2011), JMLR 12, "Adaptive Subgradient Methods
+    for Online Learning and Stochastic Optimization".
+    Introduced in notebook ``05-adagrad``.
+    """
+
+    state_names = ("G",)
+
+    def __init__(self, lr: float = 0.01, eps: float = 1e-8, eps_inside_sqrt: bool = True):
+        self.lr = _check_lr(lr)
+        self.eps = _check_nonnegative("eps", eps)
+        self.eps_inside_sqrt = bool(eps_inside_sqrt)
+        self._hyper = {"lr": self.lr, "eps": self.eps}
+        self.reset()
+
+    def step(self, theta, grad_fn):
+        theta = self._as_array(theta)
+        if self.G is None:
+            self.G = np.zeros_like(theta)
+        g = grad_fn(theta)
+        self.G = self.G + g**2
+        return theta - self.lr / self._root(self.G) * g
+
+
+class RMSProp(Optimizer):
+    r"""RMSProp: Adagrad with an exponential average of squared gradients instead of a sum.
+
+    .. math::
+        G_t &= \gamma G_{t-1} + (1 - \gamma)(\nabla_\theta J(\theta_t))^2 \\
+        \theta_{t+1} &= \theta_t - \frac{\eta}{\sqrt{G_t + \epsilon}} \cdot \nabla_\theta J(\theta_t)
+
+    ``G`` stays bounded (no stall), and the relative scale between parameters is
+    kept. From ``G = 0`` the first step is :math:`\eta / \sqrt{1-\gamma}` per
+    coordinate: 3.16 η at γ = 0.9.
+
+    Args:
+        lr: :math:`\eta` (default 0.001).
+        gamma: the decay :math:`\gamma` (default 0.9, Hinton's lecture).
+        eps: :math:`\epsilon` (default 1e-8).
+        eps_inside_sqrt: ``True`` (default, the slides) or ``False`` (``torch.optim``).
+
+    State: ``G``.
+
+    Note:
+        ``torch.optim.RMSprop(params, lr, alpha=gamma, eps=eps)`` uses
+        :math:`\sqrt{G}+\epsilon` and defaults to ``alpha=0.99, eps=1e-8``; with
+        ``eps_inside_sqrt=False`` and the same γ the iterates are the same.
+
+    >>> opt = RMSProp(lr=0.01)
+    >>> theta = opt.step(np.array([1.0, -2.0]), lambda th: 2 * th)
+
+    Reference: Hinton, Srivastava & Swersky, "Neural Networks for Machine Learning",
+    lecture 6e (2012).
+    Introduced in notebook ``06-rmsprop``.
+    """
+
+    state_names = ("G",)
+
+    def __init__(
+        self,
+        lr: float = 0.001,
+        gamma: float = 0.9,
+        eps: float = 1e-8,
+        eps_inside_sqrt: bool = True,
+    ):
+        self.lr = _check_lr(lr)
+        self.gamma = _check_unit("gamma", gamma)
+        self.eps = _check_nonnegative("eps", eps)
+        self.eps_inside_sqrt = bool(eps_inside_sqrt)
+        self._hyper = {"lr": self.lr, "gamma": self.gamma, "eps": self.eps}
+        self.reset()
+
+    def step(self, theta, grad_fn):
+        theta = self._as_array(theta)
+        if self.G is None:
+            self.G = np.zeros_like(theta)
+        g = grad_fn(theta)
+        self.G = self.gamma * self.G + (1 - self.gamma) * g**2
+        return theta - self.lr / self._root(self.G) * g
+
+
+class AdaDelta(Optimizer):
+    r"""AdaDelta: RMSProp whose step is measured in the units of :math:`\theta`; no learning rate.
+
+    .. math::
+        G &= \gamma G + (1 - \gamma)(\nabla_\theta J(\theta_t))^2 \\
+        \Delta_\theta &= \frac{\sqrt{s + \epsilon}}{\sqrt{G + \epsilon}} \cdot \nabla_\theta J(\theta_t) \\
+        \theta &\leftarrow \theta - \Delta_\theta \\
+        s &= \gamma s + (1 - \gamma)\Delta_\theta^2
+
+    :math:`\sqrt{s+\epsilon}` (the RMS of past steps) has the units of θ, so the
+    step does too, as in Newton's method. From ``s = 0`` the first step is
+    :math:`\sqrt{\epsilon}/\sqrt{1-\gamma}` whatever the gradient (3.2e-3 with the
+    defaults): ε sets how fast it starts.
+
+    Args:
+        gamma: the decay :math:`\gamma` (default 0.9; the paper uses ρ = 0.95).
+        eps: :math:`\epsilon` (default 1e-6).
+        eps_inside_sqrt: ``True`` (default; the slides, the paper and ``torch.optim``
+            all put ε inside both roots). ``False`` gives :math:`\sqrt{s}+\epsilon`
+            and :math:`\sqrt{G}+\epsilon`, under which the first step is ε-sized.
+
+    State: ``G`` (squared gradients) and ``s`` (squared steps).
+
+    Note:
+        There is no ``lr``. ``torch.optim.Adadelta(params, lr=1.0, rho=gamma, eps=eps)``
+        multiplies the step by ``lr`` (default 1.0): at ``lr=1`` it is this rule.
+
+    >>> opt = AdaDelta()
+    >>> theta = opt.step(np.array([1.0, -2.0]), lambda th: 2 * th)
+
+    Reference: Zeiler (2012), "ADADELTA: An Adaptive Learning Rate Method",
+    https://arxiv.org/abs/1212.5701.
+    Introduced in notebook ``07-adadelta``.
+    """
+
+    state_names = ("G", "s")
+
+    def __init__(self, gamma: float = 0.9, eps: float = 1e-6, eps_inside_sqrt: bool = True):
+        self.gamma = _check_unit("gamma", gamma)
+        self.eps = _check_nonnegative("eps", eps)
+        self.eps_inside_sqrt = bool(eps_inside_sqrt)
+        self._hyper = {"gamma": self.gamma, "eps": self.eps}
+        self.reset()
+
+    def step(self, theta, grad_fn):
+        theta = self._as_array(theta)
+        if self.G is None:
+            self.G = np.zeros_like(theta)
+            self.s = np.zeros_like(theta)
+        g = grad_fn(theta)
+        self.G = self.gamma * self.G + (1 - self.gamma) * g**2
+        delta = self._root(self.s) / self._root(self.G) * g
+        theta = theta - delta
+        self.s = self.gamma * self.s + (1 - self.gamma) * delta**2
+        return theta
+
+
+class Adam(Optimizer):
+    r"""Adam: Momentum's average of gradients plus RMSProp's average of their squares.
+
+    .. math::
+        m_t &= \beta_1 m_{t-1} + (1 - \beta_1) \nabla_\theta J(\theta) \\
+        v_t &= \beta_2 v_{t-1} + (1 - \beta_2) (\nabla_\theta J(\theta))^2 \\
+        \hat m_t &= \frac{m_t}{1 - \beta_1^t}, \qquad \hat v_t = \frac{v_t}{1 - \beta_2^t} \\
+        \theta &\leftarrow \theta - \frac{\eta}{\sqrt{\hat v_t + \epsilon}} \hat m_t
+
+    ``m`` and ``v`` start at zero, so early on they are biased towards zero; dividing
+    by :math:`1-\beta^t` removes that. The first step is then :math:`\eta\,\mathrm{sign}(g)`
+    per coordinate (for ε → 0).
+
+    Args:
+        lr: :math:`\eta` (default 0.001).
+        beta1, beta2: the decays (defaults 0.9, 0.999).
+        eps: :math:`\epsilon` (default 1e-8).
+        eps_inside_sqrt: ``True`` (default, the slides) or ``False`` for the paper's and
+            ``torch.optim.Adam``'s :math:`\sqrt{\hat v_t}+\epsilon`.
+
+    State: ``m``, ``v`` and the step counter ``t``.
+
+    Note:
+        With ε = 1e-8 the two placements differ only where :math:`\hat v_t` is below
+        about 1e-8, i.e. for gradients smaller than 1e-4.
+
+    >>> opt = Adam(lr=0.1)
+    >>> theta = opt.step(np.array([1.0, -2.0]), lambda th: 2 * th)
+
+    Reference: Kingma & Ba (2015), "Adam: A Method for Stochastic Optimization",
+    https://arxiv.org/abs/1412.6980.
+    Introduced in notebook ``08-adam``.
+    """
+
+    state_names = ("m", "v", "t")
+
+    def __init__(
+        self,
+        lr: float = 0.001,
+        beta1: float = 0.9,
+        beta2: float = 0.999,
+        eps: float = 1e-8,
+        eps_inside_sqrt: bool = True,
+    ):
+        self.lr = _check_lr(lr)
+        self.beta1 = _check_unit("beta1", beta1)
+        self.beta2 = _check_unit("beta2", beta2)
+        self.eps = _check_nonnegative("eps", eps)
+        self.eps_inside_sqrt = bool(eps_inside_sqrt)
+        self._hyper = {"lr": self.lr, "beta1": self.beta1, "beta2": self.beta2, "eps": self.eps}
+        self.reset()
+
+    def step(self, theta, grad_fn):
+        theta = self._as_array(theta)
+        if self.m is None:
+            self.m = np.zeros_like(theta)
+            self.v = np.zeros_like(theta)
+        self.t += 1
+        g = grad_fn(theta)
+        self.m = self.beta1 * self.m + (1 - self.beta1) * g
+        self.v = self.beta2 * self.v + (1 - self.beta2) * g**2
+        m_hat = self.m / (1 - self.beta1**self.t)
+        v_hat = self.v / (1 - self.beta2**self.t)
+        return theta - self.lr / self._root(v_hat) * m_hat
+
+
+# --- beyond the slides: the Adam family as torch.optim writes it -----------------------
+
+class AdaMax(Adam):
+    r"""AdaMax: Adam with the infinity norm in place of the root of squares.
+
+    .. math::
+        m_t &= \beta_1 m_{t-1} + (1 - \beta_1) g_t \\
+        u_t &= \max(\beta_2 u_{t-1},\ |g_t| + \epsilon) \\
+        \theta &\leftarrow \theta - \frac{\eta}{1 - \beta_1^t} \frac{m_t}{u_t}
+
+    Args:
+        lr: :math:`\eta` (default 0.002, the paper's).
+        beta1, beta2: defaults 0.9, 0.999.
+        eps: :math:`\epsilon` (default 1e-8).
+
+    State: ``m``, ``u`` and ``t``. No root, so no ``eps_inside_sqrt``.
+
+    Note:
+        As ``torch.optim.Adamax``: ε is added to :math:`|g_t|` inside the max; the paper
+        (Algorithm 2) has no ε at all and divides by :math:`u_t` directly.
+
+    >>> opt = AdaMax(lr=0.1)
+    >>> theta = opt.step(np.array([1.0, -2.0]), lambda th: 2 * th)
+
+    Reference: Kingma & Ba (2015), section 7.1, https://arxiv.org/abs/1412.6980.
+    Introduced in notebook ``08-adam``.
+    """
+
+    state_names = ("m", "u", "t")
+
+    def __init__(self, lr: float = 0.002, beta1: float = 0.9, beta2: float = 0.999, eps: float = 1e-8):
+        super().__init__(lr=lr, beta1=beta1, beta2=beta2, eps=eps)
+
+    def step(self, theta, grad_fn):
+        theta = self._as_array(theta)
+        if self.m is None:
+            self.m = np.zeros_like(theta)
+            self.u = np.zeros_like(theta)
+        self.t += 1
+        g = grad_fn(theta)
+        self.m = self.beta1 * self.m + (1 - self.beta1) * g
+        self.u = np.maximum(self.beta2 * self.u, np.abs(g) + self.eps)
+        return theta - self.lr / (1 - self.beta1**self.t) * self.m / self.u
+
+
+class Nadam(Adam):
+    r"""Nadam: Adam with Nesterov momentum, in ``torch.optim.NAdam``'s form.
+
+    .. math::
+        \mu_t &= \beta_1 \left(1 - \tfrac12\, 0.96^{t\,\psi}\right), \qquad
+        \textstyle\prod_t = \prod_{i \le t} \mu_i \\
+        m_t &= \beta_1 m_{t-1} + (1 - \beta_1) g_t, \qquad
+        v_t = \beta_2 v_{t-1} + (1 - \beta_2) g_t^2, \qquad
+        \hat v_t = \frac{v_t}{1 - \beta_2^t} \\
+        \theta &\leftarrow \theta - \frac{\eta}{\sqrt{\hat v_t + \epsilon}}
+            \left( \frac{(1 - \mu_t)\, g_t}{1 - \prod_t}
+                 + \frac{\mu_{t+1}\, m_t}{1 - \prod_t \mu_{t+1}} \right)
+
+    Args:
+        lr: :math:`\eta` (default 0.002).
+        beta1, beta2: defaults 0.9, 0.999.
+        eps: default 1e-8.
+        momentum_decay: :math:`\psi` (default 0.004), the warm-up of :math:`\mu_t`.
+        eps_inside_sqrt: ``True`` (default) or ``False`` (``torch.optim.NAdam``).
+
+    State: ``m``, ``v``, ``t`` and ``mu_product`` (:math:`\prod_t`).
+
+    Note:
+        Dozat's paper uses a constant :math:`\mu = \beta_1`; the schedule
+        :math:`\mu_t` (Sutskever-style warm-up) is ``torch.optim.NAdam``'s and Keras'.
+        With ``momentum_decay=0`` it becomes :math:`\mu_t = \beta_1/2` for all t,
+        *not* the paper's form: the schedule is part of this variant.
+
+    >>> opt = Nadam(lr=0.1)
+    >>> theta = opt.step(np.array([1.0, -2.0]), lambda th: 2 * th)
+
+    Reference: Dozat (2016), "Incorporating Nesterov Momentum into Adam", ICLR workshop.
+    Introduced in notebook ``08-adam``.
+    """
+
+    state_names = ("m", "v", "t", "mu_product")
+
+    def __init__(
+        self,
+        lr: float = 0.002,
+        beta1: float = 0.9,
+        beta2: float = 0.999,
+        eps: float = 1e-8,
+        momentum_decay: float = 4e-3,
+        eps_inside_sqrt: bool = True,
+    ):
+        super().__init__(lr=lr, beta1=beta1, beta2=beta2, eps=eps, eps_inside_sqrt=eps_inside_sqrt)
+        self.momentum_decay = _check_nonnegative("momentum_decay", momentum_decay)
+        self._hyper["momentum_decay"] = self.momentum_decay
+
+    def reset(self) -> None:
+        super().reset()
+        self.mu_product = 1.0
+
+    def _mu(self, t: int) -> float:
+        return self.beta1 * (1 - 0.5 * 0.96 ** (t * self.momentum_decay))
+
+    def step(self, theta, grad_fn):
+        theta = self._as_array(theta)
+        if self.m is None:
+            self.m = np.zeros_like(theta)
+            self.v = np.zeros_like(theta)
+        self.t += 1
+        g = grad_fn(theta)
+        mu, mu_next = self._mu(self.t), self._mu(self.t + 1)
+        self.mu_product *= mu
+        self.m = self.beta1 * self.m + (1 - self.beta1) * g
+        self.v = self.beta2 * self.v + (1 - self.beta2) * g**2
+        v_hat = self.v / (1 - self.beta2**self.t)
+        direction = (1 - mu) * g / (1 - self.mu_product) + mu_next * self.m / (1 - self.mu_product * mu_next)
+        return theta - self.lr / self._root(v_hat) * direction
+
+
+class AMSGrad(Adam):
+    r"""AMSGrad: Adam whose denominator never shrinks.
+
+    .. math::
+        v^{\max}_t &= \max(v^{\max}_{t-1}, v_t) \\
+        \theta &\leftarrow \theta - \frac{\eta}{\sqrt{v^{\max}_t / (1 - \beta_2^t) + \epsilon}} \hat m_t
+
+    with :math:`m_t, v_t, \hat m_t` as in :class:`Adam`.
+
+    Args: as :class:`Adam` (defaults lr=0.001, 0.9, 0.999, 1e-8).
+
+    State: ``m``, ``v``, ``v_max`` and ``t``.
+
+    Note:
+        As ``torch.optim.Adam(amsgrad=True)``: the max is taken over the *raw* ``v``
+        and the bias correction applied after it. Reddi et al.'s Algorithm 2 has no
+        bias correction and keeps the max of :math:`v_t` itself.
+
+    >>> opt = AMSGrad(lr=0.1)
+    >>> theta = opt.step(np.array([1.0, -2.0]), lambda th: 2 * th)
+
+    Reference: Reddi, Kale & Kumar (2018), "On the Convergence of Adam and Beyond",
+    https://arxiv.org/abs/1904.09237.
+    Introduced in notebook ``08-adam``.
+    """
+
+    state_names = ("m", "v", "v_max", "t")
+
+    def step(self, theta, grad_fn):
+        theta = self._as_array(theta)
+        if self.m is None:
+            self.m = np.zeros_like(theta)
+            self.v = np.zeros_like(theta)
+            self.v_max = np.zeros_like(theta)
+        self.t += 1
+        g = grad_fn(theta)
+        self.m = self.beta1 * self.m + (1 - self.beta1) * g
+        self.v = self.beta2 * self.v + (1 - self.beta2) * g**2
+        self.v_max = np.maximum(self.v_max, self.v)
+        m_hat = self.m / (1 - self.beta1**self.t)
+        v_hat = self.v_max / (1 - self.beta2**self.t)
+        return theta - self.lr / self._root(v_hat) * m_hat
+
+
+class AdamW(Adam):
+    r"""AdamW: Adam plus weight decay applied to θ directly, not through the gradient.
+
+    .. math::
+        \theta &\leftarrow \theta - \eta \lambda \theta \\
+        \theta &\leftarrow \theta - \frac{\eta}{\sqrt{\hat v_t + \epsilon}} \hat m_t
+
+    with :math:`m_t, v_t, \hat m_t, \hat v_t` as in :class:`Adam`.
+
+    Args: as :class:`Adam`, plus ``weight_decay`` :math:`\lambda` (default 0.01).
+
+    State: ``m``, ``v``, ``t``.
+
+    Note:
+        As ``torch.optim.AdamW``: the decay is multiplied by ``lr`` (:math:`\eta\lambda`).
+        Loshchilov & Hutter scale it by a schedule multiplier :math:`\eta_t` only, with
+        λ itself of order 1e-4 ... 1e-2 times smaller; the two agree when λ is rescaled.
+
+    >>> opt = AdamW(lr=0.1, weight_decay=0.01)
+    >>> theta = opt.step(np.array([1.0, -2.0]), lambda th: 2 * th)
+
+    Reference: Loshchilov & Hutter (2019), "Decoupled Weight Decay Regularization",
+    https://arxiv.org/abs/1711.05101.
+    Introduced in notebook ``08-adam``.
+    """
+
+    def __init__(
+        self,
+        lr: float = 0.001,
+        beta1: float = 0.9,
+        beta2: float = 0.999,
+        eps: float = 1e-8,
+        weight_decay: float = 0.01,
+        eps_inside_sqrt: bool = True,
+    ):
+        super().__init__(lr=lr, beta1=beta1, beta2=beta2, eps=eps, eps_inside_sqrt=eps_inside_sqrt)
+        self.weight_decay = _check_nonnegative("weight_decay", weight_decay)
+        self._hyper["weight_decay"] = self.weight_decay
+
+    def step(self, theta, grad_fn):
+        theta = self._as_array(theta)
+        g = grad_fn(theta)  # the gradient at theta, before the decay moves it
+        theta = theta - self.lr * self.weight_decay * theta
+        return super().step(theta, lambda _: g)
+
+
+#: Display name -> class, in the slides' order, then the Adam family.
+ALL: dict[str, type[Optimizer]] = {
+    "SGD": SGD,
+    "Momentum": Momentum,
+    "NAG": NAG,
+    "Adagrad": Adagrad,
+    "RMSProp": RMSProp,
+    "AdaDelta": AdaDelta,
+    "Adam": Adam,
+    "AdaMax": AdaMax,
+    "Nadam": Nadam,
+    "AMSGrad": AMSGrad,
+    "AdamW": AdamW,
+}
+
+#: The seven optimizers of the slides.
+SLIDES: tuple[str, ...] = ("SGD", "Momentum", "NAG", "Adagrad", "RMSProp", "AdaDelta", "Adam")
+
+
+def get(name: str) -> type[Optimizer]:
+    """The optimizer class called ``name`` (a key of :data:`ALL`, any case)."""
+    for key, cls in ALL.items():
+        if key.lower() == str(name).lower():
+            return cls
+    raise KeyError(f"unknown optimizer {name!r}; known: {', '.join(ALL)}")

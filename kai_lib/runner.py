@@ -1,0 +1,131 @@
+"""Run an optimizer on a surface and keep what it did: one runner, one data shape.
+
+>>> from kai_lib import optimizers, surfaces, run
+>>> traj = run(optimizers.Adam(lr=0.1), surfaces.BEALE, steps=100)
+>>> traj.path.shape, traj.diverged
+((101, 2), False)
+
+Plots and animations take :class:`Trajectory` objects and nothing else.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from .optimizers import Optimizer
+from .surfaces import Surface
+from .surfaces import get as get_surface
+
+__all__ = ["Trajectory", "run"]
+
+
+@dataclass(frozen=True, eq=False)
+class Trajectory:
+    """What a run did.
+
+    Attributes:
+        path: ``(steps_taken + 1, ..., 2)`` points, the start included; finite only.
+        loss: ``(steps_taken + 1, ...)`` the surface's value along ``path``.
+        diverged: ``bool`` for one start point, a ``(...)`` array of flags for a batch.
+            A point that diverged stays at its last finite position.
+        diverged_at: the step at which each point left the finite world (``-1`` if it
+            did not); same shape as ``diverged``.
+        grad_evals: how many times the optimizer called the gradient.
+        surface: the surface it ran on.
+    """
+
+    path: np.ndarray
+    loss: np.ndarray
+    diverged: bool | np.ndarray
+    diverged_at: int | np.ndarray
+    grad_evals: int
+    surface: Surface
+
+    @property
+    def steps(self) -> int:
+        """Steps taken (``len(path) - 1``); fewer than asked if every point diverged."""
+        return len(self.path) - 1
+
+    @property
+    def final(self) -> np.ndarray:
+        """The last point(s)."""
+        return self.path[-1]
+
+    def __repr__(self) -> str:
+        return (
+            f"<Trajectory on {self.surface.name}: {self.steps} steps, "
+            f"final loss {np.round(self.loss[-1], 6)}, diverged {self.diverged}>"
+        )
+
+
+def _check_start(start) -> np.ndarray:
+    try:
+        arr = np.array(start, dtype=float)
+    except (TypeError, ValueError):
+        raise ValueError(f"start must be an array of numbers of shape (..., 2), got {start!r}") from None
+    if arr.ndim == 0 or arr.shape[-1] != 2:
+        raise ValueError(f"start must have shape (2,) or (..., 2), got shape {arr.shape}")
+    if not np.all(np.isfinite(arr)):
+        raise ValueError(f"start must be finite, got {start!r}")
+    return arr
+
+
+def run(
+    optimizer: Optimizer,
+    surface: Surface | str,
+    start=None,
+    steps: int = 200,
+) -> Trajectory:
+    """Run ``optimizer`` on ``surface`` from ``start`` for ``steps`` steps.
+
+    Args:
+        optimizer: any :mod:`kai_lib.optimizers` instance; it is ``reset()`` first.
+        surface: a :class:`~kai_lib.surfaces.Surface` or its name.
+        start: one point ``(2,)`` or a batch ``(..., 2)``; default ``surface.start``.
+        steps: how many steps (an int >= 0).
+
+    Returns:
+        A :class:`Trajectory`. Divergence is an outcome, not an error: a point whose
+        next position or loss is not finite is frozen at its last finite position and
+        flagged; the run ends early once every point has diverged. No warning is printed.
+    """
+    surface = get_surface(surface)
+    if not isinstance(optimizer, Optimizer):
+        raise TypeError(f"optimizer must be a kai_lib optimizer instance, got {optimizer!r}")
+    if isinstance(steps, bool) or not isinstance(steps, (int, np.integer)) or steps < 0:
+        raise ValueError(f"steps must be an integer >= 0, got {steps!r}")
+    theta = _check_start(surface.start if start is None else start)
+
+    optimizer.reset()
+    batch_shape = theta.shape[:-1]
+    alive = np.ones(batch_shape, dtype=bool)
+    diverged_at = np.full(batch_shape, -1)
+    calls = 0
+
+    def grad_fn(point):
+        nonlocal calls
+        calls += 1
+        return surface.grad(point)
+
+    path, loss = [theta], [surface(theta)]
+    with np.errstate(all="ignore"):
+        for k in range(1, steps + 1):
+            new = optimizer.step(theta, grad_fn)
+            new_loss = surface(new)
+            ok = np.all(np.isfinite(new), axis=-1) & np.isfinite(new_loss)
+            newly_dead = alive & ~ok
+            diverged_at[newly_dead] = k
+            alive &= ok
+            if not alive.any():
+                break
+            new = np.where(alive[..., None], new, theta)
+            theta = new
+            path.append(theta)
+            loss.append(np.where(alive, new_loss, loss[-1]))
+
+    diverged = ~alive
+    if batch_shape == ():
+        return Trajectory(np.array(path), np.array(loss), bool(diverged), int(diverged_at), calls, surface)
+    return Trajectory(np.array(path), np.array(loss), diverged, diverged_at, calls, surface)

@@ -1,0 +1,116 @@
+"""Write ``torch_reference.json``: torch.optim trajectories that the tests compare against.
+
+Run once, by hand, where PyTorch is installed (the project itself never needs it):
+
+    pip install torch==2.13.0
+    python tests/reference/make_torch_reference.py
+
+Every optimizer of ``kai_lib.optimizers`` runs for ``STEPS`` steps, in float64 on the CPU,
+on Beale's function and on a random 2-D quadratic, through the ``torch.optim`` class
+that implements the same method. The gradient handed to torch is kai_lib's analytic
+one (checked here against torch's autograd), so the file tests the update rules alone.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import numpy as np
+import torch
+
+from kai_lib import surfaces
+
+STEPS = 200
+OUT = Path(__file__).with_name("torch_reference.json")
+
+# name -> (torch class, torch kwargs, kai_lib kwargs). kai_lib takes eps_inside_sqrt=False
+# wherever torch puts eps outside the root (AdaDelta puts it inside, as the slides do).
+CASES = {
+    "SGD": ("SGD", {"lr": 2e-3}, {"lr": 2e-3}),
+    "Momentum": ("SGD", {"lr": 2e-3, "momentum": 0.9}, {"lr": 2e-3, "gamma": 0.9}),
+    "NAG": ("SGD", {"lr": 2e-3, "momentum": 0.9, "nesterov": True}, {"lr": 2e-3, "gamma": 0.9}),
+    "Adagrad": ("Adagrad", {"lr": 0.3, "eps": 1e-10}, {"lr": 0.3, "eps": 1e-10, "eps_inside_sqrt": False}),
+    "RMSProp": ("RMSprop", {"lr": 0.01, "alpha": 0.9, "eps": 1e-8},
+                {"lr": 0.01, "gamma": 0.9, "eps": 1e-8, "eps_inside_sqrt": False}),
+    "AdaDelta": ("Adadelta", {"lr": 1.0, "rho": 0.9, "eps": 1e-6}, {"gamma": 0.9, "eps": 1e-6}),
+    "Adam": ("Adam", {"lr": 0.05, "betas": (0.9, 0.999), "eps": 1e-8},
+             {"lr": 0.05, "beta1": 0.9, "beta2": 0.999, "eps": 1e-8, "eps_inside_sqrt": False}),
+    "AdaMax": ("Adamax", {"lr": 0.05, "betas": (0.9, 0.999), "eps": 1e-8},
+               {"lr": 0.05, "beta1": 0.9, "beta2": 0.999, "eps": 1e-8}),
+    "Nadam": ("NAdam", {"lr": 0.05, "betas": (0.9, 0.999), "eps": 1e-8, "momentum_decay": 4e-3},
+              {"lr": 0.05, "beta1": 0.9, "beta2": 0.999, "eps": 1e-8, "momentum_decay": 4e-3,
+               "eps_inside_sqrt": False}),
+    "AMSGrad": ("Adam", {"lr": 0.05, "betas": (0.9, 0.999), "eps": 1e-8, "amsgrad": True},
+                {"lr": 0.05, "beta1": 0.9, "beta2": 0.999, "eps": 1e-8, "eps_inside_sqrt": False}),
+    "AdamW": ("AdamW", {"lr": 0.05, "betas": (0.9, 0.999), "eps": 1e-8, "weight_decay": 0.1},
+              {"lr": 0.05, "beta1": 0.9, "beta2": 0.999, "eps": 1e-8, "weight_decay": 0.1,
+               "eps_inside_sqrt": False}),
+}
+
+
+def random_quadratic(seed: int = 0):
+    """J = 1/2 θᵀAθ - bᵀθ with A symmetric positive definite (eigenvalues 0.5 and 5)."""
+    rng = np.random.default_rng(seed)
+    q, _ = np.linalg.qr(rng.normal(size=(2, 2)))
+    a = q @ np.diag([0.5, 5.0]) @ q.T
+    return a, rng.normal(size=2)
+
+
+def beale_torch(p):
+    x, y = p[0], p[1]
+    return (1.5 - x + x * y) ** 2 + (2.25 - x + x * y**2) ** 2 + (2.625 - x + x * y**3) ** 2
+
+
+def torch_path(cls_name, kwargs, start, grad):
+    p = torch.tensor(start, dtype=torch.float64, requires_grad=True)
+    opt = getattr(torch.optim, cls_name)([p], foreach=False, **kwargs)
+    path = [p.detach().numpy().copy()]
+    for _ in range(STEPS):
+        opt.zero_grad()
+        p.grad = torch.from_numpy(grad(p.detach().numpy().copy()))
+        opt.step()
+        path.append(p.detach().numpy().copy())
+    return np.array(path)
+
+
+def main():
+    torch.set_default_dtype(torch.float64)
+    a, b = random_quadratic()
+    problems = {
+        "beale": (surfaces.BEALE.grad, [1.0, 1.5]),
+        "quadratic": (lambda th: a @ th - b, [2.0, -1.5]),
+    }
+
+    # The analytic Beale gradient against autograd, along the way.
+    for point in np.random.default_rng(1).uniform(-3, 3, size=(50, 2)):
+        p = torch.tensor(point, requires_grad=True)
+        beale_torch(p).backward()
+        assert np.allclose(p.grad.numpy(), surfaces.BEALE.grad(point), rtol=1e-12, atol=1e-9)
+
+    cases = []
+    for name, (cls_name, torch_kwargs, kai_kwargs) in CASES.items():
+        for problem, (grad, start) in problems.items():
+            path = torch_path(cls_name, torch_kwargs, start, grad)
+            assert np.all(np.isfinite(path)), (name, problem)
+            cases.append({
+                "optimizer": name,
+                "problem": problem,
+                "torch": f"torch.optim.{cls_name}(**{torch_kwargs})",
+                "kai_lib_kwargs": kai_kwargs,
+                "start": start,
+                "path": path.tolist(),
+            })
+    doc = {
+        "about": "torch.optim trajectories (float64, CPU), written by make_torch_reference.py",
+        "torch_version": torch.__version__,
+        "steps": STEPS,
+        "quadratic": {"A": a.tolist(), "b": b.tolist()},
+        "cases": cases,
+    }
+    OUT.write_text(json.dumps(doc, separators=(",", ":")) + "\n")
+    print(f"wrote {OUT} ({OUT.stat().st_size / 1024:.0f} KiB, {len(cases)} trajectories)")
+
+
+if __name__ == "__main__":
+    main()

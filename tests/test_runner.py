@@ -1,0 +1,128 @@
+"""run(): trajectories, divergence as an outcome, batches, bad input."""
+
+import warnings
+
+import numpy as np
+import pytest
+
+from kai_lib import optimizers, run, surfaces
+from kai_lib.optimizers import ALL
+
+NAMES = list(surfaces.ALL)
+
+
+def test_a_run_keeps_the_start_and_every_step():
+    s = surfaces.BEALE
+    traj = run(optimizers.Adam(lr=0.1), s, steps=50)
+    assert traj.path.shape == (51, 2)
+    np.testing.assert_array_equal(traj.path[0], s.start)
+    np.testing.assert_array_equal(traj.loss, s(traj.path))
+    assert traj.diverged is False and traj.diverged_at == -1
+    assert traj.steps == 50 and traj.grad_evals == 50
+    assert traj.surface is s
+
+
+def test_start_defaults_to_the_surface_start_and_names_work():
+    a = run(optimizers.SGD(lr=0.01), "ravine", steps=3)
+    b = run(optimizers.SGD(lr=0.01), surfaces.RAVINE, start=surfaces.RAVINE.start, steps=3)
+    np.testing.assert_array_equal(a.path, b.path)
+
+
+def test_run_resets_the_optimizer_so_it_can_be_reused():
+    opt = optimizers.Momentum(lr=0.01)
+    a = run(opt, surfaces.BEALE, steps=30)
+    b = run(opt, surfaces.BEALE, steps=30)
+    np.testing.assert_array_equal(a.path, b.path)
+
+
+def run_quietly(opt, surface, steps):
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # any numpy RuntimeWarning fails the test
+        return run(opt, surface, steps=steps)
+
+
+def assert_diverged_cleanly(traj, steps):
+    assert traj.diverged is True
+    assert 0 < traj.diverged_at <= steps
+    assert len(traj.path) == traj.diverged_at  # it stopped at the last finite point
+    assert np.all(np.isfinite(traj.path)) and np.all(np.isfinite(traj.loss))
+
+
+@pytest.mark.parametrize("name", ["SGD", "Momentum", "NAG"])
+@pytest.mark.parametrize("surface", NAMES)
+def test_lr_times_1000_diverges_cleanly(name, surface):
+    opt = ALL[name](lr=ALL[name]().lr * 1000)
+    assert_diverged_cleanly(run_quietly(opt, surface, 5000), 5000)
+
+
+# The adaptive methods divide the gradient by its own running size, so a step is at
+# most about lr·(this factor) per coordinate whatever the gradient: lr × 1000 makes
+# them bounce, not blow up.
+STEP_BOUND = {"Adagrad": 1.0, "RMSProp": 1 / np.sqrt(1 - 0.9), "Adam": 3.2, "AdaMax": 1.01,
+              "Nadam": 10.0, "AMSGrad": 3.2, "AdamW": 3.2}
+
+
+@pytest.mark.parametrize("name", list(STEP_BOUND))
+@pytest.mark.parametrize("surface", NAMES)
+def test_adaptive_steps_are_bounded_so_lr_times_1000_does_not_blow_up(name, surface):
+    lr = ALL[name]().lr * 1000
+    traj = run_quietly(ALL[name](lr=lr), surface, 2000)
+    assert traj.diverged is False
+    assert np.abs(np.diff(traj.path, axis=0)).max() <= STEP_BOUND[name] * lr * (1 + 1e-9)
+
+
+@pytest.mark.parametrize("name", [n for n in ALL if n != "AdaDelta"])
+@pytest.mark.parametrize("surface", NAMES)
+def test_an_overflowing_step_diverges_cleanly(name, surface):
+    assert_diverged_cleanly(run_quietly(ALL[name](lr=1e300), surface, 50), 50)
+
+
+def test_a_diverging_point_freezes_while_the_others_go_on():
+    starts = np.array([[0.5, 0.5], [4.0, 4.0], [1.0, -1.0]])
+    traj = run(optimizers.SGD(lr=0.01), surfaces.BEALE, start=starts, steps=100)
+    assert traj.diverged.tolist() == [False, True, False]
+    k = traj.diverged_at[1]
+    assert 0 < k < 100 and traj.diverged_at[0] == traj.diverged_at[2] == -1
+    assert traj.path.shape == (101, 3, 2)
+    frozen = traj.path[k - 1:, 1]
+    assert np.all(frozen == frozen[0])          # stays at its last finite position
+    assert np.all(np.isfinite(traj.path)) and np.all(np.isfinite(traj.loss))
+    single = run(optimizers.SGD(lr=0.01), surfaces.BEALE, start=starts[2], steps=100)
+    np.testing.assert_array_equal(traj.path[:, 2], single.path)
+
+
+def test_batch_of_any_leading_shape():
+    starts = np.random.default_rng(0).uniform(-1, 1, size=(3, 4, 2))
+    traj = run(optimizers.RMSProp(lr=0.01), surfaces.HIMMELBLAU, start=starts, steps=10)
+    assert traj.path.shape == (11, 3, 4, 2)
+    assert traj.loss.shape == (11, 3, 4)
+    assert traj.diverged.shape == (3, 4)
+
+
+@pytest.mark.parametrize("start,match", [
+    ([1.0, np.nan], "start must be finite"),
+    ([1.0, np.inf], "start must be finite"),
+    ([1.0, 2.0, 3.0], r"start must have shape \(2,\) or \(\.\.\., 2\)"),
+    (np.zeros((5, 3)), "start must have shape"),
+    (1.0, "start must have shape"),
+    ("here", "start must be an array of numbers"),
+])
+def test_bad_start(start, match):
+    with pytest.raises(ValueError, match=match):
+        run(optimizers.SGD(), surfaces.BEALE, start=start, steps=5)
+
+
+@pytest.mark.parametrize("steps", [-1, 2.5, "10", True])
+def test_bad_steps(steps):
+    with pytest.raises(ValueError, match="steps must be an integer >= 0"):
+        run(optimizers.SGD(), surfaces.BEALE, steps=steps)
+
+
+def test_unknown_surface_name_lists_the_known_ones():
+    with pytest.raises(KeyError, match="known: beale"):
+        run(optimizers.SGD(), "nope")
+
+
+def test_zero_steps_is_just_the_start():
+    traj = run(optimizers.SGD(), surfaces.BEALE, steps=0)
+    assert traj.path.shape == (1, 2) and traj.steps == 0
