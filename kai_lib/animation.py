@@ -1,0 +1,281 @@
+"""Racing animations: every trajectory grows from the start, frame by frame.
+
+The contours are drawn once; each frame only moves artists with ``set_data``, so an
+animation of many optimizers stays cheap. (After Louis Tiao's ``TrajectoryAnimation``.)
+
+>>> from kai_lib import optimizers, surfaces, run, animate, show
+>>> s = surfaces.BEALE
+>>> trajs = {n: run(optimizers.ALL[n](lr=0.01), s, steps=300) for n in ("SGD", "Adam")}
+>>> anim = animate(s, trajs)        # a matplotlib FuncAnimation
+>>> show(anim)                      # in a notebook: the player (or a GIF, see show)
+"""
+
+from __future__ import annotations
+
+import base64
+import io
+import os
+import tempfile
+from collections.abc import Mapping
+from pathlib import Path
+
+import matplotlib.pyplot as plt
+import numpy as np
+from matplotlib import colors as mcolors
+from matplotlib.animation import FuncAnimation, HTMLWriter, PillowWriter
+from PIL import Image
+
+from .plotting import _diverged_flags, _segments, color_for, plot_contours
+from .runner import Trajectory
+from .surfaces import Surface
+from .surfaces import get as get_surface
+
+__all__ = ["TrajectoryAnimation", "animate", "save_gif", "show", "ANIMATION_MODE_ENV"]
+
+#: Environment variable that picks how :func:`show` displays an animation:
+#: ``"jshtml"`` (default, the interactive player) or ``"gif"`` (small, for committing).
+ANIMATION_MODE_ENV = "KAI_LIB_ANIMATION"
+
+
+def frame_steps(n_steps: int, frames: int) -> np.ndarray:
+    """The step shown in each frame: ``frames`` steps spread evenly over ``0 … n_steps``."""
+    frames = max(1, min(frames, n_steps + 1))
+    return np.unique(np.round(np.linspace(0, n_steps, frames)).astype(int))
+
+
+class TrajectoryAnimation(FuncAnimation):
+    """A ``FuncAnimation`` that reveals each trajectory up to the step of the frame.
+
+    Attributes:
+        steps_shown: the step index each frame shows.
+        trails, heads: ``{label: [Line2D, ...]}``; ``crosses``: divergence marks.
+    """
+
+    def __init__(self, fig, ax, trajs: Mapping[str, Trajectory], frames: int = 60, interval: int = 80,
+                 counter: bool = True, legend: bool = True, **kwargs):
+        self.trajs = dict(trajs)
+        self.paths = {label: _segments(t.path) for label, t in self.trajs.items()}
+        n_steps = max(len(t.path) - 1 for t in self.trajs.values())
+        self.steps_shown = frame_steps(n_steps, frames)
+        self.trails, self.heads, self.crosses = {}, {}, {}
+        self.colors = ["red", "black", "white", "gold"]
+        for i, (label, segs) in enumerate(self.paths.items()):
+            color = color_for(label, i)
+            self.colors.append(color)
+            flags = _diverged_flags(self.trajs[label])
+            self.trails[label] = [ax.plot([], [], color=color, lw=2, zorder=3,
+                                          label=label if j == 0 else "_")[0] for j in range(len(segs))]
+            self.heads[label] = [ax.plot([], [], "o", color=color, markeredgecolor="k", markersize=8,
+                                         zorder=4)[0] for _ in segs]
+            self.crosses[label] = [(ax.plot(*seg[-1], "X", color="red", markeredgecolor="k", markersize=13,
+                                            zorder=6, visible=False)[0], len(seg) - 1)
+                                   for seg, flag in zip(segs, flags, strict=True) if flag]
+        self.counter = ax.text(0.02, 0.97, "", transform=ax.transAxes, va="top", fontsize=11,
+                               bbox=dict(boxstyle="round", fc="white", alpha=0.8)) if counter else None
+        if legend:
+            ax.legend(loc="lower right", fontsize="small", framealpha=0.85)
+        self._n_steps = n_steps
+        super().__init__(fig, self._draw_frame_at, frames=len(self.steps_shown), init_func=self._init,
+                         interval=interval, blit=True, **kwargs)
+
+    def render_frames(self, dpi: int = 72):
+        """Yield every frame as an RGB image, drawing the background only once (blitting)."""
+        fig = self._fig
+        saved_dpi = fig.dpi
+        artists = self._init()
+        try:
+            fig.set_dpi(dpi)
+            for artist in artists:
+                artist.set_animated(True)  # left out of the full draw: the background
+            fig.canvas.draw()
+            background = fig.canvas.copy_from_bbox(fig.bbox)
+            size = fig.canvas.get_width_height(physical=True)
+            for i in range(len(self.steps_shown)):
+                fig.canvas.restore_region(background)
+                for artist in self._draw_frame_at(i):
+                    fig.draw_artist(artist)
+                rgba = Image.frombuffer("RGBA", size, fig.canvas.buffer_rgba(), "raw", "RGBA", 0, 1)
+                yield rgba.convert("RGB")
+        finally:
+            fig.set_dpi(saved_dpi)
+
+    def _artists(self):
+        out = [a for group in (self.trails, self.heads) for lines in group.values() for a in lines]
+        out += [cross for crosses in self.crosses.values() for cross, _ in crosses]
+        return out + ([self.counter] if self.counter is not None else [])
+
+    def _init(self):
+        for label in self.paths:
+            for line in self.trails[label] + self.heads[label]:
+                line.set_data([], [])
+        return self._artists()
+
+    def _draw_frame_at(self, i):
+        k = int(self.steps_shown[i])
+        for label, segs in self.paths.items():
+            for seg, trail, head in zip(segs, self.trails[label], self.heads[label], strict=True):
+                upto = seg[: min(k, len(seg) - 1) + 1]
+                trail.set_data(upto[:, 0], upto[:, 1])
+                head.set_data(upto[-1:, 0], upto[-1:, 1])
+            for cross, last in self.crosses[label]:
+                cross.set_visible(k > last)
+        if self.counter is not None:
+            self.counter.set_text(f"step {k} / {self._n_steps}")
+        return self._artists()
+
+
+def animate(
+    surface: Surface | str,
+    trajs: Mapping[str, Trajectory] | Trajectory,
+    frames: int = 60,
+    interval: int = 80,
+    title: str | None = None,
+    figsize: tuple[float, float] = (7.0, 5.2),
+    ax=None,
+    legend: bool = True,
+) -> TrajectoryAnimation:
+    """All ``trajs`` racing from the start over the contours of ``surface``.
+
+    Args:
+        surface: the surface they ran on.
+        trajs: ``{label: trajectory}`` (or one trajectory).
+        frames: at most this many frames; long runs are sub-sampled evenly, so the
+            animation plays in ``frames × interval`` ms whatever the run's length.
+        interval: ms per frame.
+        title: the figure's title (default: the surface's).
+        figsize: the figure size in inches (large enough for a classroom).
+        ax: draw into this axes instead of a new figure.
+        legend: show a legend.
+
+    Returns:
+        A :class:`TrajectoryAnimation` (a ``FuncAnimation``). A diverged run stops at
+        its last finite point and a red ✕ appears there; the others go on.
+    """
+    surface = get_surface(surface)
+    if isinstance(trajs, Trajectory):
+        trajs = {"": trajs}
+    if not trajs:
+        raise ValueError("trajs must hold at least one trajectory")
+    if ax is None:
+        fig, ax = plt.subplots(figsize=figsize)
+    else:
+        fig = ax.figure
+    plot_contours(surface, ax=ax)
+    if title is not None:
+        ax.set_title(title)
+    fig.tight_layout()
+    return TrajectoryAnimation(fig, ax, trajs, frames=frames, interval=interval, legend=legend and any(trajs))
+
+
+def save_gif(anim: FuncAnimation, path: str | os.PathLike, dpi: int = 72, fps: int | None = None) -> Path:
+    """Write ``anim`` to ``path`` as a GIF with Pillow (no ffmpeg or ImageMagick needed).
+
+    A :class:`TrajectoryAnimation` is rendered by blitting (the contours drawn once,
+    only the moving artists per frame) and every frame shares one palette, so a
+    60-frame animation takes about a second and a few hundred KB at 72 dpi. Any other
+    ``FuncAnimation`` goes through matplotlib's ``PillowWriter``.
+
+    Args:
+        dpi: dots per inch (72: a 7×5.2 in figure is 504×374 px).
+        fps: frames per second (default: from the animation's interval).
+    """
+    path = Path(path)
+    if path.suffix.lower() != ".gif":
+        raise ValueError(f"path must end in .gif, got {str(path)!r}")
+    fps = fps or max(1, round(1000 / anim._interval))
+    if not isinstance(anim, TrajectoryAnimation):
+        anim.save(path, writer=PillowWriter(fps=fps), dpi=dpi)
+        return path
+    frames = _shared_palette(list(anim.render_frames(dpi)), anim.colors)
+    # as matplotlib's PillowWriter.finish() writes them
+    frames[0].save(path, save_all=True, append_images=frames[1:], duration=int(1000 / fps), loop=0)
+    return path
+
+
+def _shared_palette(frames: list[Image.Image], keep: list[str] = ()) -> list[Image.Image]:
+    """Quantize every frame to one palette, undithered.
+
+    One palette keeps the background's pixels identical from frame to frame, so the GIF
+    stores only what moved. The colours in ``keep`` (the optimizers') enter the palette
+    exactly; the rest of it comes from the last, fullest frame.
+    """
+    exact = list(dict.fromkeys(tuple(round(255 * c) for c in mcolors.to_rgb(k)) for k in keep))
+    rest = frames[-1].quantize(colors=256 - len(exact), method=Image.Quantize.MEDIANCUT, dither=Image.Dither.NONE)
+    palette = Image.new("P", (1, 1))
+    palette.putpalette([v for rgb in exact for v in rgb] + rest.getpalette()[: 3 * (256 - len(exact))])
+    return [f.quantize(palette=palette, dither=Image.Dither.NONE) for f in frames]
+
+
+def gif_bytes(anim: FuncAnimation, dpi: int = 72) -> bytes:
+    """The GIF of ``anim`` as bytes."""
+    with tempfile.TemporaryDirectory() as tmp:
+        return save_gif(anim, Path(tmp) / "anim.gif", dpi=dpi).read_bytes()
+
+
+def jshtml(anim: FuncAnimation, dpi: int = 72, default_mode: str = "once") -> str:
+    """matplotlib's JavaScript player (play / pause / step / speed) for ``anim``, as HTML.
+
+    A :class:`TrajectoryAnimation`'s frames are blitted and palette-compressed PNGs;
+    anything else goes through ``FuncAnimation.to_jshtml``.
+    """
+    if not isinstance(anim, TrajectoryAnimation):
+        return anim.to_jshtml(default_mode=default_mode)
+    fps = max(1, round(1000 / anim._interval))
+    writer = HTMLWriter(fps=fps, embed_frames=True, default_mode=default_mode)
+    with tempfile.TemporaryDirectory() as tmp:
+        out = Path(tmp) / "player.html"
+        writer.setup(anim._fig, out, dpi=dpi)
+        for frame in _shared_palette(list(anim.render_frames(dpi)), anim.colors):
+            buffer = io.BytesIO()
+            frame.save(buffer, format="png")
+            writer._saved_frames.append(base64.encodebytes(buffer.getvalue()).decode("ascii"))
+        writer.finish()
+        return out.read_text()
+
+
+class _GIF:
+    """A GIF for a notebook output (``image/gif``; the text form names what it is)."""
+
+    def __init__(self, data: bytes):
+        self.data = data
+
+    def _repr_mimebundle_(self, include=None, exclude=None):
+        return {"image/gif": base64.b64encode(self.data).decode("ascii"),
+                "text/plain": f"<animation: GIF, {len(self.data) // 1024} KiB>"}
+
+
+class _Player:
+    """matplotlib's jshtml player (play / pause / step) for a notebook output."""
+
+    def __init__(self, html: str):
+        self.html = html
+
+    def _repr_html_(self):
+        return self.html
+
+    def __repr__(self):
+        return "<animation: interactive player>"
+
+
+def show(anim: FuncAnimation, mode: str | None = None, dpi: int = 72):
+    """Show ``anim`` in a notebook and close its figure (so no stray still is printed).
+
+    Args:
+        mode: ``"jshtml"`` — matplotlib's player with play / pause / step buttons, for
+            running live (it embeds every frame, about 2 MB: never commit it); ``"gif"`` —
+            a small GIF, which is what ``make notebooks`` commits. Default: the
+            environment variable ``KAI_LIB_ANIMATION``, else ``"jshtml"``.
+        dpi: the resolution of the frames.
+
+    Returns:
+        An object the notebook displays (put ``show(anim)`` last in a cell).
+    """
+    mode = mode or os.environ.get(ANIMATION_MODE_ENV, "jshtml")
+    if mode not in ("jshtml", "gif"):
+        raise ValueError(f"mode must be 'jshtml' or 'gif', got {mode!r}")
+    try:
+        if mode == "gif":
+            return _GIF(gif_bytes(anim, dpi=dpi))
+        return _Player(jshtml(anim, dpi=dpi))
+    finally:
+        plt.close(anim._fig)

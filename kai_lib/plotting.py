@@ -1,0 +1,200 @@
+"""Static pictures: contours of a surface and the paths the optimizers take over them.
+
+Every helper takes ``ax=None`` (a new figure if not given), returns what it drew and
+never calls ``plt.show()``, like matplotlib's own functions.
+
+>>> from kai_lib import optimizers, surfaces, run, plot_paths
+>>> s = surfaces.BEALE
+>>> trajs = {name: run(optimizers.ALL[name](lr=0.01), s) for name in ("SGD", "Momentum")}
+>>> lines = plot_paths(s, trajs)
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from functools import lru_cache
+
+import matplotlib.pyplot as plt
+import numpy as np
+from matplotlib import colors as mcolors
+
+from .runner import Trajectory
+from .surfaces import Surface
+from .surfaces import get as get_surface
+
+__all__ = ["COLORS", "color_for", "mark_minima", "plot_contours", "plot_paths", "plot_surface_3d", "contour_levels"]
+
+#: One colour per optimizer, used by every plot, animation and widget of the project.
+COLORS: dict[str, str] = {
+    "SGD": "#d62728",       # red
+    "Momentum": "#2ca02c",  # green
+    "NAG": "#e377c2",       # magenta
+    "Adagrad": "#9467bd",   # purple
+    "RMSProp": "#1f77b4",   # blue
+    "AdaDelta": "#ff7f0e",  # orange
+    "Adam": "#111111",      # black
+    "AdaMax": "#8c564b",    # brown
+    "Nadam": "#bcbd22",     # olive
+    "AMSGrad": "#7f7f7f",   # grey
+    "AdamW": "#17becf",     # cyan
+}
+_OTHERS = ["#d62728", "#1f77b4", "#2ca02c", "#ff7f0e", "#9467bd", "#8c564b", "#e377c2", "#17becf"]
+
+CONTOUR_CMAP = "Blues_r"
+
+
+def color_for(label: str, index: int = 0) -> str:
+    """The colour of the optimizer a label names (``"Momentum, γ = 0.5"`` → Momentum's).
+
+    Labels that name no optimizer take the ``index``-th colour of a fixed cycle.
+    """
+    head = str(label).split()[0].rstrip(",:;()") if str(label).split() else ""
+    for name in sorted(COLORS, key=len, reverse=True):
+        if head.lower() == name.lower():
+            return COLORS[name]
+    return _OTHERS[index % len(_OTHERS)]
+
+
+@lru_cache(maxsize=32)
+def _grid(surface: Surface, n: int):
+    return surface.grid(n)
+
+
+def contour_levels(surface: Surface, n: int = 25) -> np.ndarray:
+    """Contour levels that show the surface's shape: log-spaced where values span decades."""
+    _, _, Z = _grid(surface, 200)
+    lo, hi = float(np.min(Z)), float(np.percentile(Z, 98))
+    if surface.log_levels:
+        floor = max(lo, 0.0)
+        return floor + np.logspace(-2, np.log10(hi - floor), n)
+    return np.linspace(lo, hi, n)
+
+
+def _new_ax(ax, figsize=(6.4, 4.8)):
+    if ax is None:
+        _, ax = plt.subplots(figsize=figsize)
+    return ax
+
+
+def plot_contours(surface: Surface | str, ax=None, levels=None, filled: bool = True, marks: bool = True, n: int = 300):
+    """Light contours of ``surface`` over its view, its minimisers (★) and start (●) marked.
+
+    Args:
+        surface: a :class:`~kai_lib.surfaces.Surface` or its name.
+        ax: the axes to draw on (a new figure if ``None``).
+        levels: contour levels (default :func:`contour_levels`: log-spaced for Beale,
+            Rosenbrock and Himmelblau).
+        filled: filled contours under the lines.
+        marks: mark the minimisers and the start point.
+
+    Returns:
+        The line ``QuadContourSet`` (its ``.axes`` is the axes).
+    """
+    surface = get_surface(surface)
+    ax = _new_ax(ax)
+    X, Y, Z = _grid(surface, n)
+    levels = contour_levels(surface) if levels is None else levels
+    norm = mcolors.LogNorm(levels[0], levels[-1]) if surface.log_levels else None
+    if filled:
+        ax.contourf(X, Y, Z, levels=levels, cmap=CONTOUR_CMAP, norm=norm, alpha=0.35, extend="both")
+    lines = ax.contour(X, Y, Z, levels=levels, cmap=CONTOUR_CMAP, norm=norm, linewidths=0.7, alpha=0.8)
+    if marks:
+        mark_minima(surface, ax)
+        ax.plot(*surface.start, "o", color="white", markeredgecolor="k", markersize=7, zorder=5, label="_start")
+    ax.set_xlim(surface.xlim)
+    ax.set_ylim(surface.ylim)
+    ax.set_xlabel("$x$")
+    ax.set_ylabel("$y$")
+    ax.set_title(surface.title)
+    return lines
+
+
+def mark_minima(surface: Surface, ax):
+    """Gold stars on the surface's global minimisers; returns the Line2D (or None)."""
+    if len(surface.minima):
+        return ax.plot(*surface.minima.T, "*", color="gold", markeredgecolor="k", markersize=15, zorder=5,
+                       label="_minimum")[0]
+    return None
+
+
+def _segments(path: np.ndarray) -> list[np.ndarray]:
+    """A trajectory's path ``(T, ..., 2)`` as a list of ``(T, 2)`` paths, one per start point."""
+    return list(path.reshape(len(path), -1, 2).transpose(1, 0, 2))
+
+
+def _diverged_flags(traj: Trajectory) -> np.ndarray:
+    return np.atleast_1d(np.asarray(traj.diverged)).ravel()
+
+
+def plot_paths(
+    surface: Surface | str,
+    trajs: Mapping[str, Trajectory] | Trajectory,
+    ax=None,
+    contours: bool = True,
+    legend: bool = True,
+    markers: bool = True,
+):
+    """Several labelled trajectories over the contours of ``surface``.
+
+    Args:
+        surface: the surface they ran on.
+        trajs: ``{label: trajectory}`` (a single trajectory is labelled by nothing).
+            A batch trajectory draws one line per start point, all in its colour.
+        ax: the axes (a new figure if ``None``).
+        contours: draw :func:`plot_contours` underneath.
+        legend: add a legend.
+        markers: dots on each step (off for long runs).
+
+    Returns:
+        ``{label: [Line2D, ...]}``. A run that diverged ends in a red ✕ where it left
+        the finite world.
+    """
+    surface = get_surface(surface)
+    if isinstance(trajs, Trajectory):
+        trajs = {"": trajs}
+    ax = _new_ax(ax)
+    if contours:
+        plot_contours(surface, ax=ax)
+    drawn = {}
+    for i, (label, traj) in enumerate(trajs.items()):
+        color = color_for(label, i)
+        flags = _diverged_flags(traj)
+        lines = []
+        for j, seg in enumerate(_segments(traj.path)):
+            style = dict(marker="o", markersize=2.5) if markers and len(seg) <= 400 else {}
+            (line,) = ax.plot(*seg.T, color=color, lw=1.6, label=label if j == 0 and label else "_", zorder=3, **style)
+            lines.append(line)
+            if flags[j]:
+                ax.plot(*seg[-1], "X", color="red", markeredgecolor="k", markersize=11, zorder=6)
+        drawn[label] = lines
+    if legend and any(trajs):
+        ax.legend(loc="best", fontsize="small", framealpha=0.85)
+    return drawn
+
+
+def plot_surface_3d(surface: Surface | str, trajs: Mapping[str, Trajectory] | None = None, ax=None, n: int = 120):
+    """The surface in 3-D, with the trajectories lifted onto it.
+
+    Returns:
+        The ``Poly3DCollection`` of the surface (its ``.axes`` is the 3-D axes).
+    """
+    surface = get_surface(surface)
+    if ax is None:
+        fig = plt.figure(figsize=(7, 5))
+        ax = fig.add_subplot(projection="3d")
+    X, Y, Z = _grid(surface, n)
+    norm = mcolors.LogNorm(*contour_levels(surface)[[0, -1]]) if surface.log_levels else None
+    top = np.percentile(Z, 98)
+    Zc = np.minimum(Z, top)
+    surf = ax.plot_surface(X, Y, Zc, cmap=CONTOUR_CMAP, norm=norm, alpha=0.6, linewidth=0, antialiased=True)
+    for i, (label, traj) in enumerate((trajs or {}).items()):
+        color = color_for(label, i)
+        for j, seg in enumerate(_segments(traj.path)):
+            ax.plot(*seg.T, np.minimum(surface(seg), top), color=color, lw=2, label=label if j == 0 else "_")
+    if trajs:
+        ax.legend(fontsize="small")
+    ax.set_xlabel("$x$")
+    ax.set_ylabel("$y$")
+    ax.set_zlabel("$J$")
+    ax.set_title(surface.title)
+    return surf
