@@ -93,7 +93,9 @@ def execute(path: Path, timeout: int = 60) -> float:
     nb = nbformat.read(path, as_version=4)
     os.environ["KAI_LIB_ANIMATION"] = "gif"  # the kernel inherits it
     start = time.perf_counter()
-    NotebookClient(nb, timeout=timeout, kernel_name="python3", resources={"metadata": {"path": str(path.parent)}}).execute()
+    client = NotebookClient(nb, timeout=timeout, kernel_name="python3",
+                            resources={"metadata": {"path": str(path.parent)}})
+    client.execute()
     seconds = time.perf_counter() - start
     nbformat.write(nb, path)
     subprocess.run([sys.executable, "-m", "nbstripout", "--keep-output", "--keep-count", str(path)], check=True)
@@ -104,7 +106,7 @@ def main(argv=None) -> int:
     parser = argparse.ArgumentParser(prog="python -m kai_lib.notebooks", description=__doc__.split("\n\n")[0])
     sub = parser.add_subparsers(dest="command", required=True)
     sub.add_parser("nav", help="rewrite the navigation cells")
-    ex = sub.add_parser("execute", help="nav, then execute and clean notebooks (all, or those whose name starts with NN)")
+    ex = sub.add_parser("execute", help="nav, then execute and clean notebooks (all, or those named)")
     ex.add_argument("only", nargs="*", help="notebook numbers or names, e.g. 03 04-nag")
     args = parser.parse_args(argv)
 

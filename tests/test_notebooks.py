@@ -33,7 +33,7 @@ def headings(nb, level=2):
 def test_the_collection_is_named_as_designed():
     names = [p.stem for p in PATHS]
     assert names == [n for n in EXPECTED if n in names]  # in order, and nothing unexpected
-    assert "00-index" in names
+    assert not names or "00-index" in names
 
 
 @pytest.mark.parametrize("path", PATHS, ids=lambda p: p.name)
@@ -83,7 +83,7 @@ def test_algorithm_notebooks_follow_the_template(path):
 def test_unrepeatable_outputs_are_marked_for_nbval(path):
     for cell in read(path).cells:
         if cell.cell_type == "code" and re.search(r"\b(show|explore)\(", cell.source):
-            assert "NBVAL_IGNORE_OUTPUT" in cell.source, f"{path.name}: cell needs # NBVAL_IGNORE_OUTPUT:\n{cell.source}"
+            assert "NBVAL_IGNORE_OUTPUT" in cell.source, f"{path.name}: needs # NBVAL_IGNORE_OUTPUT:\n{cell.source}"
 
 
 @pytest.mark.parametrize("path", PATHS, ids=lambda p: p.name)

@@ -1,0 +1,144 @@
+"""Small datasets made with a fixed seed, for the notebooks that need data.
+
+Nothing is downloaded: every dataset is generated here, the same on every machine.
+
+- :func:`make_regression`: a line fit, y ≈ w·x + b, so the parameters θ = (w, b) are
+  2-D and the loss surface can be drawn (notebook ``02-sgd-minibatch``).
+- :func:`make_sparse_features`: a linear model over binary features whose frequencies
+  fall off like word frequencies (Zipf), a few common and most rare, as in word2vec /
+  GloVe training (notebook ``05-adagrad``).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+
+import numpy as np
+
+from .surfaces import Surface
+
+__all__ = ["Regression", "make_regression", "SparseFeatures", "make_sparse_features"]
+
+
+@dataclass(frozen=True, eq=False)
+class Regression:
+    """``n`` points (x, y) with y = w·x + b + noise; θ = (w, b).
+
+    The loss is the mean squared error J(θ) = mean((w·x + b − y)²) / 2 over the whole
+    set (batch) or over a mini-batch of indices.
+    """
+
+    x: np.ndarray
+    y: np.ndarray
+    theta_true: np.ndarray
+
+    @property
+    def n(self) -> int:
+        return len(self.x)
+
+    def loss(self, theta, idx=None) -> np.ndarray:
+        """J(θ) over the points ``idx`` (all if ``None``); θ of shape ``(..., 2)``."""
+        x, y = (self.x, self.y) if idx is None else (self.x[idx], self.y[idx])
+        theta = np.asarray(theta, dtype=float)
+        residual = theta[..., :1] * x + theta[..., 1:] - y
+        return 0.5 * np.mean(residual**2, axis=-1)
+
+    def grad(self, theta, idx=None) -> np.ndarray:
+        """∇J(θ) over the points ``idx`` (all if ``None``); shape ``(..., 2)``."""
+        x, y = (self.x, self.y) if idx is None else (self.x[idx], self.y[idx])
+        theta = np.asarray(theta, dtype=float)
+        residual = theta[..., :1] * x + theta[..., 1:] - y
+        return np.stack([np.mean(residual * x, axis=-1), np.mean(residual, axis=-1)], axis=-1)
+
+    def minimiser(self) -> np.ndarray:
+        """The least-squares θ, in closed form."""
+        A = np.stack([self.x, np.ones_like(self.x)], axis=1)
+        return np.linalg.lstsq(A, self.y, rcond=None)[0]
+
+    def minibatch_grad_fn(self, batch_size: int, seed: int = 0) -> Callable[[np.ndarray], np.ndarray]:
+        """A ``grad_fn`` that walks through shuffled mini-batches, epoch after epoch.
+
+        ``batch_size = n`` is batch gradient descent, ``1`` is single-sample SGD.
+        """
+        if not (isinstance(batch_size, (int, np.integer)) and 1 <= batch_size <= self.n):
+            raise ValueError(f"batch_size must be an integer in [1, {self.n}], got {batch_size!r}")
+        rng = np.random.default_rng(seed)
+        order, pos = rng.permutation(self.n), 0
+
+        def grad_fn(theta):
+            nonlocal order, pos
+            if pos + batch_size > self.n:
+                order, pos = rng.permutation(self.n), 0
+            idx = order[pos:pos + batch_size]
+            pos += batch_size
+            return self.grad(theta, idx)
+
+        return grad_fn
+
+    def surface(self) -> Surface:
+        """The full-batch loss as a :class:`~kai_lib.surfaces.Surface`, for contour plots."""
+        w, b = self.minimiser()
+        xbar, x2bar = float(np.mean(self.x)), float(np.mean(self.x**2))
+        return Surface(
+            name="regression",
+            title="Mean squared error of a line fit",
+            formula=r"\tfrac{1}{2n}\sum_i (w x_i + b - y_i)^2",
+            value_fn=lambda w_, b_: self.loss(np.stack([w_, b_], -1)),
+            grad_fn=lambda w_, b_: tuple(np.moveaxis(self.grad(np.stack([w_, b_], -1)), -1, 0)),
+            hessian_fn=lambda w_, b_: (x2bar + 0 * w_, xbar + 0 * w_, 1.0 + 0 * b_),
+            minima=[[w, b]],
+            xlim=(w - 4.0, w + 4.0),
+            ylim=(b - 4.0, b + 4.0),
+            start=[w - 3.5, b + 3.0],
+            log_levels=True,
+            description="J(w, b) of the dataset from kai_lib.data.make_regression.",
+        )
+
+
+def make_regression(n: int = 1000, w: float = 2.0, b: float = -1.0, noise: float = 0.5, seed: int = 0) -> Regression:
+    """``n`` points x ~ N(0, 1), y = w·x + b + N(0, noise²), from ``seed``."""
+    if not (isinstance(n, (int, np.integer)) and n >= 2):
+        raise ValueError(f"n must be an integer >= 2, got {n!r}")
+    if not noise >= 0:
+        raise ValueError(f"noise must be >= 0, got {noise!r}")
+    rng = np.random.default_rng(seed)
+    x = rng.normal(size=n)
+    y = w * x + b + noise * rng.normal(size=n)
+    return Regression(x=x, y=y, theta_true=np.array([w, b], dtype=float))
+
+
+@dataclass(frozen=True, eq=False)
+class SparseFeatures:
+    """Binary features X (n × d) with Zipf-like frequencies, y = X·w_true + noise.
+
+    Feature ``j`` is present in about ``frequency[j]`` of the rows: feature 0 in most,
+    the last ones in a handful, as common and rare words are.
+    """
+
+    X: np.ndarray
+    y: np.ndarray
+    w_true: np.ndarray
+    frequency: np.ndarray
+
+    def loss(self, w, idx=None) -> float:
+        X, y = (self.X, self.y) if idx is None else (self.X[idx], self.y[idx])
+        return float(0.5 * np.mean((X @ w - y) ** 2))
+
+    def grad(self, w, idx=None) -> np.ndarray:
+        """∇ of the mean squared error; zero for features absent from the rows ``idx``."""
+        X, y = (self.X, self.y) if idx is None else (self.X[idx], self.y[idx])
+        return X.T @ (X @ w - y) / len(y)
+
+
+def make_sparse_features(n: int = 2000, d: int = 40, exponent: float = 1.1, noise: float = 0.1,
+                         seed: int = 0) -> SparseFeatures:
+    """``n`` rows of ``d`` binary features; feature j appears with probability ∝ 1/(j+1)^exponent."""
+    if not (isinstance(d, (int, np.integer)) and d >= 2):
+        raise ValueError(f"d must be an integer >= 2, got {d!r}")
+    rng = np.random.default_rng(seed)
+    frequency = 0.9 / np.arange(1, d + 1) ** exponent
+    X = (rng.random((n, d)) < frequency).astype(float)
+    w_true = rng.normal(size=d)
+    y = X @ w_true + noise * rng.normal(size=n)
+    return SparseFeatures(X=X, y=y, w_true=w_true, frequency=X.mean(axis=0))
