@@ -70,13 +70,15 @@ def with_navigation(nb, source: str):
     return nb
 
 
-def update_navigation(folder: Path = NOTEBOOKS) -> list[Path]:
-    """Rewrite every notebook's navigation cells; return the notebooks that changed."""
+def update_navigation(folder: Path = NOTEBOOKS, only: list[Path] | None = None) -> list[Path]:
+    """Rewrite the navigation cells (of every notebook, or of ``only``); return those that changed."""
     paths = notebook_paths(folder)
     nbs = [nbformat.read(p, as_version=4) for p in paths]
     titles = [title_of(nb) for nb in nbs]
     changed = []
     for i, (path, nb) in enumerate(zip(paths, nbs, strict=True)):
+        if only is not None and path not in only:
+            continue
         before = nbformat.writes(nb)
         with_navigation(nb, nav_source(paths, i, titles))
         after = nbformat.writes(nb)
@@ -110,13 +112,14 @@ def main(argv=None) -> int:
     ex.add_argument("only", nargs="*", help="notebook numbers or names, e.g. 03 04-nag")
     args = parser.parse_args(argv)
 
-    for path in update_navigation():
+    paths = [p for p in notebook_paths() if not args.__dict__.get("only") or
+             any(p.name.startswith(o) for o in args.only)]
+    if not paths:
+        names = ", ".join(p.name for p in notebook_paths())
+        parser.error(f"no notebook matches {args.only}; notebooks: {names}")
+    for path in update_navigation(only=paths):
         print(f"navigation updated: {path.name}")
     if args.command == "execute":
-        paths = [p for p in notebook_paths() if not args.only or any(p.name.startswith(o) for o in args.only)]
-        if args.only and not paths:
-            names = ", ".join(p.name for p in notebook_paths())
-            parser.error(f"no notebook matches {args.only}; notebooks: {names}")
         for path in paths:
             seconds = execute(path)
             print(f"{path.name}: {seconds:.1f} s, {path.stat().st_size / 1024:.0f} KiB", flush=True)
