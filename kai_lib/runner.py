@@ -77,6 +77,7 @@ def run(
     surface: Surface | str,
     start=None,
     steps: int = 200,
+    grad_fn=None,
 ) -> Trajectory:
     """Run ``optimizer`` on ``surface`` from ``start`` for ``steps`` steps.
 
@@ -85,6 +86,8 @@ def run(
         surface: a :class:`~kai_lib.surfaces.Surface` or its name.
         start: one point ``(2,)`` or a batch ``(..., 2)``; default ``surface.start``.
         steps: how many steps (an int >= 0).
+        grad_fn: the gradient the optimizer sees (default ``surface.grad``): pass a noisy
+            or mini-batch gradient to run stochastic gradient descent on the surface.
 
     Returns:
         A :class:`Trajectory`. Divergence is an outcome, not an error: a point whose
@@ -104,15 +107,17 @@ def run(
     diverged_at = np.full(batch_shape, -1)
     calls = 0
 
-    def grad_fn(point):
+    gradient = surface.grad if grad_fn is None else grad_fn
+
+    def counted_grad(point):
         nonlocal calls
         calls += 1
-        return surface.grad(point)
+        return gradient(point)
 
     path, loss = [theta], [surface(theta)]
     with np.errstate(all="ignore"):
         for k in range(1, steps + 1):
-            new = optimizer.step(theta, grad_fn)
+            new = optimizer.step(theta, counted_grad)
             new_loss = surface(new)
             ok = np.all(np.isfinite(new), axis=-1) & np.isfinite(new_loss)
             newly_dead = alive & ~ok

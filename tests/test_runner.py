@@ -126,3 +126,13 @@ def test_unknown_surface_name_lists_the_known_ones():
 def test_zero_steps_is_just_the_start():
     traj = run(optimizers.SGD(), surfaces.BEALE, steps=0)
     assert traj.path.shape == (1, 2) and traj.steps == 0
+
+
+def test_a_custom_gradient_replaces_the_surface_gradient():
+    rng = np.random.default_rng(0)
+    noisy = run(optimizers.SGD(lr=0.1), surfaces.RAVINE, steps=5,
+                grad_fn=lambda th: surfaces.RAVINE.grad(th) + rng.normal(size=2))
+    plain = run(optimizers.SGD(lr=0.1), surfaces.RAVINE, steps=5)
+    assert noisy.grad_evals == 5
+    assert not np.allclose(noisy.path[1:], plain.path[1:])
+    np.testing.assert_array_equal(noisy.loss, surfaces.RAVINE(noisy.path))  # loss is still the surface's
