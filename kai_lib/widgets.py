@@ -87,20 +87,21 @@ class Explorer(W.HBox):
         surface = get_surface(surface)
         defaults = optimizer_cls()
         known = default_ranges(optimizer_cls)
-        unknown = set(ranges) - set(known) - {"steps"}
+        unknown = set(ranges) - set(known)
         if unknown:
             raise TypeError(f"no slider named {sorted(unknown)} for {optimizer_cls.__name__}; "
-                            f"its sliders: {', '.join([*known, 'steps'])}")
+                            f"sliders with a range to set: {', '.join(known)}")
+        if isinstance(steps, bool) or not isinstance(steps, (int, np.integer)) or steps < 1:
+            raise ValueError(f"steps must be an integer >= 1, got {steps!r}")
         self.optimizer_cls = optimizer_cls
         self.sliders: dict[str, W.ValueWidget] = {}
-        for name, (low, high) in {**known, **{k: v for k, v in ranges.items() if k != "steps"}}.items():
+        for name, (low, high) in {**known, **ranges}.items():
             if not low < high:
                 raise ValueError(f"{name} range must be (low, high) with low < high, got {(low, high)!r}")
             self.sliders[name] = _slider(name, getattr(defaults, name), low, high)
         if "eps_inside_sqrt" in inspect.signature(optimizer_cls).parameters:
             self.sliders["eps_inside_sqrt"] = W.Checkbox(value=True, description="ε inside √ (slides)")
-        low, high = ranges.get("steps", (10, 1000))
-        self.sliders["steps"] = W.IntSlider(value=int(np.clip(steps, low, high)), min=low, max=high, step=10,
+        self.sliders["steps"] = W.IntSlider(value=steps, min=10, max=max(1000, steps), step=10,
                                             description="steps", style={"description_width": "90px"},
                                             layout=W.Layout(width="360px"))
         self.sliders["x0"] = _slider("x0", surface.start[0], *surface.xlim)
@@ -224,8 +225,9 @@ def explore(optimizer_cls, surface: Surface | str = "beale", steps: int = 300, *
     Args:
         optimizer_cls: e.g. ``optimizers.Momentum``.
         surface: the surface to start on (a dropdown switches it).
-        steps: the initial number of steps.
-        **ranges: ``name=(low, high)`` to override a slider's range, e.g. ``lr=(1e-3, 0.1)``.
+        steps: the initial number of steps (the slider goes from 10 to 1000, or to ``steps``).
+        **ranges: ``name=(low, high)`` to override a hyperparameter slider's range, e.g.
+            ``lr=(1e-3, 0.1)``.
 
     Returns:
         An :class:`Explorer` widget; ``widget.update(**values)`` is what the sliders call.

@@ -1,0 +1,105 @@
+"""Static plots: contours, paths, the 3-D view, and the one colour per optimizer."""
+
+import matplotlib
+
+matplotlib.use("Agg")
+
+import matplotlib.pyplot as plt  # noqa: E402
+import numpy as np  # noqa: E402
+import pytest  # noqa: E402
+from matplotlib.contour import QuadContourSet  # noqa: E402
+
+from kai_lib import COLORS, color_for, optimizers, plot_contours, plot_paths, plot_surface_3d, run, surfaces  # noqa: E402
+from kai_lib.plotting import contour_levels  # noqa: E402
+
+
+@pytest.fixture(autouse=True)
+def no_show_and_close(monkeypatch):
+    def forbidden(*args, **kwargs):
+        raise AssertionError("kai_lib must not call plt.show()")
+
+    monkeypatch.setattr(plt, "show", forbidden)
+    yield
+    plt.close("all")
+
+
+def test_every_optimizer_has_its_own_colour():
+    assert set(COLORS) == set(optimizers.ALL)
+    assert len(set(COLORS.values())) == len(COLORS)
+    momentum = COLORS["Momentum"]
+    assert color_for("Momentum") == color_for("Momentum, γ = 0.5") == color_for("momentum (torch form)") == momentum
+    assert color_for("AdaDelta") != color_for("Adam")
+    assert color_for("η = 0.1", 0) != color_for("η = 0.5", 1)
+
+
+@pytest.mark.parametrize("name", list(surfaces.ALL))
+def test_plot_contours_draws_the_view_and_returns_the_contours(name):
+    s = surfaces.ALL[name]
+    lines = plot_contours(s)
+    assert isinstance(lines, QuadContourSet)
+    ax = lines.axes
+    assert ax.get_xlim() == s.xlim and ax.get_ylim() == s.ylim
+    assert ax.get_title() == s.title
+    markers = [line for line in ax.lines if line.get_marker() in ("*", "o")]
+    assert len(markers) == (2 if len(s.minima) else 1)  # minimisers and start
+
+
+def test_levels_are_log_spaced_where_values_span_decades():
+    beale = contour_levels(surfaces.BEALE)
+    gaps = np.diff(beale)
+    ratios = gaps[1:] / gaps[:-1]
+    np.testing.assert_allclose(ratios, ratios[0], rtol=1e-9)
+    assert beale[-1] / beale[0] > 1e3
+    saddle = contour_levels(surfaces.SADDLE)
+    np.testing.assert_allclose(np.diff(saddle), np.diff(saddle)[0])
+    assert saddle[0] < 0 < saddle[-1]
+
+
+def test_plot_contours_uses_the_given_axes():
+    fig, (a, b) = plt.subplots(1, 2)
+    assert plot_contours(surfaces.RAVINE, ax=b).axes is b
+    assert not a.collections
+
+
+def test_plot_paths_labels_colours_and_diverged_marks():
+    s = surfaces.RAVINE
+    trajs = {"SGD": run(optimizers.SGD(lr=0.1), s, steps=30),
+             "Momentum": run(optimizers.Momentum(lr=0.1), s, steps=30),
+             "SGD, η = 2": run(optimizers.SGD(lr=2.0), s, steps=300)}
+    assert trajs["SGD, η = 2"].diverged
+    drawn = plot_paths(s, trajs)
+    assert list(drawn) == list(trajs)
+    for label, lines in drawn.items():
+        assert len(lines) == 1
+        assert lines[0].get_color() == color_for(label)
+        np.testing.assert_array_equal(lines[0].get_xydata(), trajs[label].path)
+    ax = drawn["SGD"][0].axes
+    crosses = [line for line in ax.lines if line.get_marker() == "X"]
+    assert len(crosses) == 1
+    np.testing.assert_array_equal(crosses[0].get_xydata()[0], trajs["SGD, η = 2"].path[-1])
+    assert [t.get_text() for t in ax.get_legend().get_texts()] == list(trajs)
+
+
+def test_plot_paths_takes_a_single_trajectory_and_a_batch():
+    s = surfaces.HIMMELBLAU
+    drawn = plot_paths(s, run(optimizers.Adam(lr=0.1), s, steps=20))
+    assert len(drawn[""]) == 1
+    batch = run(optimizers.Adam(lr=0.1), s, start=[[0, 0], [1, -1], [-1, 1]], steps=20)
+    drawn = plot_paths(s, {"Adam": batch})
+    assert len(drawn["Adam"]) == 3 and {line.get_color() for line in drawn["Adam"]} == {COLORS["Adam"]}
+
+
+def test_plot_paths_of_a_run_that_diverged_at_once():
+    s = surfaces.BEALE
+    traj = run(optimizers.SGD(lr=1e300), s, steps=10)
+    assert traj.diverged and traj.path.shape == (1, 2)
+    drawn = plot_paths(s, {"SGD": traj})
+    assert drawn["SGD"][0].get_xydata().shape == (1, 2)
+
+
+def test_plot_surface_3d():
+    s = surfaces.SADDLE
+    surf = plot_surface_3d(s, {"Adam": run(optimizers.Adam(lr=0.05), s, steps=50)})
+    ax = surf.axes
+    assert ax.name == "3d"
+    assert len(ax.lines) == 1 and ax.get_zlabel() == "$J$"
