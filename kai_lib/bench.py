@@ -1,0 +1,70 @@
+"""Benchmarks, measured and reported, never enforced by a timed test.
+
+    python -m kai_lib.bench          # slider latency of explore(), and animation rendering
+
+Slider latency is the time from setting a slider's value to the widget holding the new
+picture (the run of ``steps`` steps, the redraw and the PNG encoding), measured in the
+kernel process. What the browser adds on top (the comm message and drawing a ~60 KB
+image) is not included.
+"""
+
+from __future__ import annotations
+
+import argparse
+import statistics
+import time
+
+import matplotlib
+
+matplotlib.use("Agg")
+
+import numpy as np  # noqa: E402
+
+from . import optimizers, surfaces  # noqa: E402
+from .animation import animate, gif_bytes, jshtml  # noqa: E402
+from .runner import run  # noqa: E402
+from .widgets import explore  # noqa: E402
+
+
+def slider_latency(optimizer_name: str, surface: str, steps: int = 300, changes: int = 40) -> list[float]:
+    """Seconds per slider change: ``changes`` moves of the lr slider (gamma for AdaDelta)."""
+    w = explore(optimizers.ALL[optimizer_name], surface, steps=steps)
+    name = "lr" if "lr" in w.sliders else "gamma"
+    slider = w.sliders[name]
+    if name == "lr":
+        values = 10 ** np.linspace(slider.min, slider.min + 0.75 * (slider.max - slider.min), changes)
+    else:
+        values = np.linspace(0.5, 0.95, changes)
+    times = []
+    for value in values:
+        start = time.perf_counter()
+        slider.value = float(value)
+        times.append(time.perf_counter() - start)
+        assert w.trajectory.steps <= steps
+    return times
+
+
+def main(argv=None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m kai_lib.bench", description=__doc__.split("\n\n")[0])
+    parser.add_argument("--steps", type=int, default=300, help="steps per run (default 300)")
+    args = parser.parse_args(argv)
+
+    print(f"slider change -> new picture, {args.steps}-step run (median / 90th percentile over 40 changes)")
+    for name, surface in [("SGD", "ravine"), ("Momentum", "beale"), ("Adam", "beale"), ("AdaDelta", "long_valley"),
+                          ("Nadam", "rosenbrock")]:
+        times = slider_latency(name, surface, steps=args.steps)
+        p90 = sorted(times)[int(0.9 * len(times))]
+        print(f"  {name:9s} on {surface:12s} {1000 * statistics.median(times):6.1f} ms / {1000 * p90:6.1f} ms")
+
+    s = surfaces.BEALE
+    trajs = {n: run(optimizers.ALL[n](), s, steps=300) for n in optimizers.SLIDES}
+    for label, render in (("GIF", gif_bytes), ("jshtml player", jshtml)):
+        start = time.perf_counter()
+        out = render(animate(s, trajs, frames=60))
+        print(f"{label}: 7 racing paths, 60 frames at 72 dpi: {time.perf_counter() - start:.2f} s, "
+              f"{len(out) / 1024:.0f} KiB")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
