@@ -34,7 +34,7 @@ def test_the_required_surfaces_exist():
 def test_gradient_against_finite_differences(name):
     s = ALL[name]
 
-    @settings(max_examples=200, deadline=None)
+    @settings(max_examples=100, deadline=None)
     @given(points_in(s))
     def check(xy):
         fd = central_grad(s, xy)
@@ -48,7 +48,7 @@ def test_gradient_against_finite_differences(name):
 def test_hessian_against_finite_differences_of_the_gradient(name):
     s = ALL[name]
 
-    @settings(max_examples=200, deadline=None)
+    @settings(max_examples=100, deadline=None)
     @given(points_in(s))
     def check(xy):
         fd = np.stack([(s.grad(xy + e) - s.grad(xy - e)) / (2 * H) for e in np.eye(2) * H], axis=-2)
