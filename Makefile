@@ -28,7 +28,7 @@ lab: $(STAMP)
 	$(VENV)/bin/jupyter lab notebooks/
 
 test: $(STAMP)
-	$(PY) -m pytest -n 2 --dist loadfile --nbval tests notebooks
+	$(PY) -m pytest -n 2 --dist loadfile --nbval --nbval-current-env tests notebooks
 
 unit: $(STAMP)
 	$(PY) -m pytest -n 2 tests
