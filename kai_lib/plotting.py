@@ -60,7 +60,7 @@ def _grid(surface: Surface, n: int):
     return surface.grid(n)
 
 
-def contour_levels(surface: Surface, n: int = 25) -> np.ndarray:
+def contour_levels(surface: Surface, n: int = 20) -> np.ndarray:
     """Contour levels that show the surface's shape: log-spaced where values span decades."""
     _, _, Z = _grid(surface, 200)
     lo, hi = float(np.min(Z)), float(np.percentile(Z, 98))
@@ -133,6 +133,7 @@ def plot_paths(
     contours: bool = True,
     legend: bool = True,
     markers: bool = True,
+    levels=None,
 ):
     """Several labelled trajectories over the contours of ``surface``.
 
@@ -144,6 +145,7 @@ def plot_paths(
         contours: draw :func:`plot_contours` underneath.
         legend: add a legend.
         markers: dots on each step (off for long runs).
+        levels: contour levels, passed to :func:`plot_contours` (fewer levels, a lighter PNG).
 
     Returns:
         ``{label: [Line2D, ...]}``. A run that diverged ends in a red ✕ where it left
@@ -154,7 +156,7 @@ def plot_paths(
         trajs = {"": trajs}
     ax = _new_ax(ax)
     if contours:
-        plot_contours(surface, ax=ax)
+        plot_contours(surface, ax=ax, levels=levels)
     drawn = {}
     for i, (label, traj) in enumerate(trajs.items()):
         color = color_for(label, i)
