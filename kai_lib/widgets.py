@@ -80,8 +80,8 @@ class Explorer(W.HBox):
         image: the ``ipywidgets.Image`` that shows the picture.
     """
 
-    def __init__(self, optimizer_cls, surface: Surface | str, steps: int = 300, figsize=(6.0, 4.5), dpi: int = 80,
-                 **ranges):
+    def __init__(self, optimizer_cls, surface: Surface | str, steps: int = 300, initial: dict | None = None,
+                 figsize=(6.0, 4.5), dpi: int = 80, **ranges):
         if not (inspect.isclass(optimizer_cls) and issubclass(optimizer_cls, _optimizers.Optimizer)):
             raise TypeError(f"optimizer_cls must be a kai_lib optimizer class, got {optimizer_cls!r}")
         surface = get_surface(surface)
@@ -123,6 +123,10 @@ class Explorer(W.HBox):
         self._start = ax.plot([], [], "o", color="white", markeredgecolor="k", markersize=8, animated=True)[0]
         self._cross = ax.plot([], [], "X", color="red", markeredgecolor="k", markersize=14, animated=True)[0]
 
+        for name, value in (initial or {}).items():
+            if name not in self.sliders or name in ("surface", "steps"):
+                raise TypeError(f"initial: no slider named {name!r}; sliders: {', '.join(self.sliders)}")
+            self.sliders[name].value = value
         self.sliders["surface"].observe(self._surface_changed, names="value")
         for name, widget in self.sliders.items():
             if name != "surface":
@@ -219,17 +223,19 @@ class Explorer(W.HBox):
         return bundle
 
 
-def explore(optimizer_cls, surface: Surface | str = "beale", steps: int = 300, **ranges) -> Explorer:
+def explore(optimizer_cls, surface: Surface | str = "beale", steps: int = 300, initial: dict | None = None,
+            **ranges) -> Explorer:
     """A slider for every hyperparameter of ``optimizer_cls``, the steps and the start point.
 
     Args:
         optimizer_cls: e.g. ``optimizers.Momentum``.
         surface: the surface to start on (a dropdown switches it).
         steps: the initial number of steps (the slider goes from 10 to 1000, or to ``steps``).
+        initial: starting slider values other than the class defaults, e.g. ``{"lr": 0.05}``.
         **ranges: ``name=(low, high)`` to override a hyperparameter slider's range, e.g.
             ``lr=(1e-3, 0.1)``.
 
     Returns:
         An :class:`Explorer` widget; ``widget.update(**values)`` is what the sliders call.
     """
-    return Explorer(optimizer_cls, surface, steps=steps, **ranges)
+    return Explorer(optimizer_cls, surface, steps=steps, initial=initial, **ranges)

@@ -107,3 +107,14 @@ def test_log_sliders_for_lr_and_eps():
 def test_the_widget_carries_a_still_for_viewers_without_a_kernel():
     bundle = explore(optimizers.SGD, "ravine")._repr_mimebundle_()
     assert "application/vnd.jupyter.widget-view+json" in bundle and "image/png" in bundle
+
+
+def test_initial_slider_values():
+    w = explore(optimizers.Adam, "beale", initial={"lr": 0.05, "x0": 2.0})
+    assert w.sliders["lr"].value == pytest.approx(0.05) and w.sliders["x0"].value == 2.0
+    assert w.trajectory.path[0].tolist() == [2.0, surfaces.BEALE.start[1]]
+    reference = explore(optimizers.Adam, "beale")
+    reference.update(lr=0.05, x0=2.0)
+    assert w.trajectory.path.tolist() == reference.trajectory.path.tolist()
+    with pytest.raises(TypeError, match="initial: no slider named 'gamma'"):
+        explore(optimizers.Adam, "beale", initial={"gamma": 0.5})
