@@ -1,0 +1,542 @@
+r"""Regenerate the slide figures: ``python -m kai_lib.figures [--out DIR] [--only NAME ...] [--list]``.
+
+``make figures`` runs it. It writes, into ``--out`` (default ``figures/`` under the
+current directory) and nowhere else:
+
+=========================  ==============================================================
+``long_valley.gif``        all seven slide optimizers racing down a long narrow valley
+``beale.gif``              ... on Beale's function
+``saddle_point.gif``       ... off a saddle point
+``momentum_ravine.png``    SGD without / with momentum in a ravine
+``local_minima.png``       momentum rolls through a shallow local minimum, SGD stops in it
+``momentum_decay.png``     the weight γᵏ of a gradient k steps back; 0.9²² ≈ 0.0985
+``nag_lookahead.png``      Momentum's step vs NAG's look-ahead step, as vectors
+``adagrad_step_size.png``  Adagrad's shrinking step η/√(G_t+ε), RMSProp's bounded one
+``adam_bias_correction.png``  m_t vs m̂_t and v_t vs v̂_t from the zero state
+``batch_vs_minibatch.png`` full batch vs mini-batch vs single sample on a line fit
+``learning_rate.png``      η too small / right / too large (divergence)
+=========================  ==============================================================
+
+The race settings live in :mod:`kai_lib.races`. Every figure is deterministic: two
+runs write byte-identical files (no dates or software versions in the PNGs; seeded
+data). Each figure prints one progress line with its time in seconds.
+
+>>> from kai_lib import figures
+>>> figures.main(["--out", "/tmp/figs", "--only", "momentum_decay"])   # doctest: +SKIP
+momentum_decay.png          0.21 s     38 KB
+"""
+
+from __future__ import annotations
+
+import argparse
+import dataclasses
+import sys
+import time
+from collections.abc import Callable, Sequence
+from pathlib import Path
+
+import matplotlib
+import matplotlib.pyplot as plt
+import numpy as np
+
+from . import optimizers, races, surfaces
+from .animation import animate, save_gif
+from .data import make_regression
+from .plotting import COLORS, mark_minima, plot_contours, plot_paths
+from .runner import run
+
+__all__ = ["FIGURES", "main", "race_gif"]
+
+#: PNG resolution: a 12 × 4.2 in figure is 1200 × 420 px.
+DPI = 100
+#: GIF resolution: a 7 × 5.2 in animation is 560 × 416 px.
+GIF_DPI = 80
+#: No software version in the PNG, so the bytes do not change with matplotlib's.
+_PNG_METADATA = {"Software": None}
+
+
+def _save(fig, path: Path) -> None:
+    fig.savefig(path, dpi=DPI, metadata=_PNG_METADATA)
+    plt.close(fig)
+
+
+def _eased_steps(n_steps: int, frames: int, pace: float) -> np.ndarray:
+    """``frames`` strictly increasing steps from 0 to ``n_steps``, spaced like t**pace.
+
+    ``pace`` > 1 shows the first steps in slow motion (where a race's action is) and
+    speeds up later; every frame still shows a different step.
+    """
+    frames = min(frames, n_steps + 1)
+    steps = np.round(n_steps * np.linspace(0, 1, frames) ** pace).astype(int)
+    for i in range(1, frames):  # no repeated frame: at least one step apart
+        steps[i] = max(steps[i], steps[i - 1] + 1)
+    for i in range(frames - 2, -1, -1):  # and still ending on the last step
+        steps[i] = min(steps[i], steps[i + 1] - 1)
+    return steps
+
+
+# --- the three races -----------------------------------------------------------------------
+
+def race_gif(name: str, path: Path, dpi: int = GIF_DPI) -> Path:
+    """Animate the race :data:`kai_lib.races.RACES` ``[name]`` into the GIF ``path``."""
+    r = races.RACES[name]
+    trajs = races.race(name)
+    labels = {opt: races.label(opt, r.settings[opt]) for opt in trajs}
+    # Drawn slowest-last, so SGD's short path is not hidden under the others'; the
+    # legend keeps the slides' order.
+    drawn = {labels[opt]: trajs[opt] for opt in reversed(list(trajs))}
+    anim = animate(r.surface, drawn, frames=r.frames, title=r.title, legend=False)
+    ax = anim.trails[labels["SGD"]][0].axes
+    if r.xlim is not None:
+        ax.set_xlim(r.xlim)
+        ax.set_ylim(r.ylim)
+    for text, xy in r.landmarks:
+        ax.plot(*xy, "P", color="white", markeredgecolor="k", markersize=10, zorder=2)
+        ax.annotate(text, xy, xytext=(6, -16), textcoords="offset points", fontsize=10, zorder=2)
+    ax.legend(handles=[anim.trails[labels[opt]][0] for opt in trajs], loc=r.legend_loc,
+              fontsize="small", framealpha=0.9)
+    anim.steps_shown = _eased_steps(r.steps, len(anim.steps_shown), r.pace)
+    try:
+        return save_gif(anim, path, dpi=dpi)
+    finally:
+        plt.close(anim._fig)
+
+
+# --- momentum ------------------------------------------------------------------------------
+
+def momentum_ravine(path: Path) -> None:
+    """SGD without and with momentum, same η, in an ill-conditioned ravine.
+
+    γ = 0.5, not the slides' usual 0.9: this ravine is short (condition number 20), and
+    with γ = 0.9 momentum overshoots the minimum along the floor (to x = 1.5 ... 3.2, the
+    view's edge and beyond) and still swings across it (|y| > 1) after 10 steps, for
+    each η tried from 0.1 to 0.63. The best heavy-ball γ here is about 0.4; with
+    γ = 0.5 and SGD's own η, both the zig-zag and the crawl along the floor shrink by
+    0.71 a step, instead of 0.8 and 0.91 for SGD.
+    """
+    s = surfaces.RAVINE
+    lr, gamma, steps = 0.45, 0.5, 30
+    trajs = {
+        "SGD": run(optimizers.SGD(lr=lr), s, steps=steps),
+        "Momentum": run(optimizers.Momentum(lr=lr, gamma=gamma), s, steps=steps),
+    }
+    titles = {"SGD": f"SGD without momentum (η = {lr})", "Momentum": f"SGD with momentum (η = {lr}, γ = {gamma})"}
+    fig, axes = plt.subplots(1, 2, figsize=(12, 4.4), sharey=True)
+    for ax, (name, traj) in zip(axes, trajs.items(), strict=True):
+        plot_paths(s, {name: traj}, ax=ax, legend=False)
+        ax.set_title(titles[name])
+        dist = np.linalg.norm(traj.final - s.minima[0])
+        ax.text(0.98, 0.04, f"after {steps} steps: {dist:.2g} from the minimum", transform=ax.transAxes,
+                ha="right", fontsize=10, bbox=dict(boxstyle="round", fc="white", alpha=0.9))
+    axes[1].set_ylabel("")
+    fig.suptitle("Momentum damps the zig-zag across the ravine and speeds along its floor", fontsize=13)
+    fig.tight_layout()
+    _save(fig, path)
+
+
+def local_minima(path: Path) -> None:
+    """Momentum rolls through the shallow local minimum at (−1.5, 0) where SGD stops."""
+    s = surfaces.LOCAL_MINIMA
+    lr, gamma, steps = 0.1, 0.9, 100
+    trajs = {
+        f"SGD  η={lr}": run(optimizers.SGD(lr=lr), s, steps=steps),
+        f"Momentum  η={lr}, γ={gamma}": run(optimizers.Momentum(lr=lr, gamma=gamma), s, steps=steps),
+    }
+    fig, (ax, prof) = plt.subplots(1, 2, figsize=(12, 4.4), gridspec_kw={"width_ratios": [1.25, 1]})
+    plot_paths(s, trajs, ax=ax, legend=False)
+    shallow = surfaces.LOCAL_MINIMA_SHALLOW
+    ax.plot(*shallow, "v", color="white", markeredgecolor="k", markersize=10, zorder=5)
+    ax.annotate("shallow local minimum", shallow, xytext=(-2.9, -1.55), fontsize=10,
+                arrowprops=dict(arrowstyle="->", color="k"))
+    ax.annotate("global minimum", s.minima[0], xytext=(1.0, -1.55), fontsize=10,
+                arrowprops=dict(arrowstyle="->", color="k"))
+    ax.legend(loc="upper right", fontsize="small", framealpha=0.9)
+    ax.set_title(f"{steps} steps from the same start")
+
+    x = np.linspace(*s.xlim, 400)
+    profile = s(np.stack([x, np.zeros_like(x)], -1))
+    prof.plot(x, profile, color="0.35", lw=2)
+    for label, traj in trajs.items():
+        color = COLORS[label.split()[0]]
+        end = traj.final[0]
+        prof.plot(end, s(np.array([end, 0.0])), "o", color=color, markeredgecolor="k", markersize=12, zorder=4,
+                  label=f"{label.split()[0]} ends at x = {end:.2f}")
+    prof.set_xlabel("$x$")
+    prof.set_ylabel("$J(x, 0)$")
+    prof.set_title("The valley floor, y = 0")
+    prof.legend(loc="upper right", fontsize="small")
+    fig.suptitle("Momentum carries the ball over the low ridge; plain SGD stops in the first dip", fontsize=13)
+    fig.tight_layout()
+    _save(fig, path)
+
+
+def momentum_decay(path: Path) -> None:
+    """γᵏ: how much a gradient k steps back still counts in v_t."""
+    k = np.arange(0, 61)
+    fig, ax = plt.subplots(figsize=(8, 4.4))
+    for gamma, style in ((0.5, ":"), (0.9, "-"), (0.99, "--")):
+        ax.plot(k, gamma**k, style, color=COLORS["Momentum"], lw=2.2 if gamma == 0.9 else 1.6,
+                label=f"γ = {gamma}")
+    ax.axhline(0.1, color="0.5", lw=0.8)
+    ax.plot([22], [0.9**22], "o", color=COLORS["Momentum"], markeredgecolor="k", markersize=9, zorder=4)
+    ax.annotate(f"$0.9^{{22}} = {0.9**22:.4f}$\nfrom step 22 on, a gradient counts\nless than 1/10",
+                (22, 0.9**22), xytext=(29, 0.42), fontsize=11, arrowprops=dict(arrowstyle="->", color="k"))
+    ax.set_xlim(0, 60)
+    ax.set_ylim(0, 1.03)
+    ax.set_xlabel("$k$ (steps back)")
+    ax.set_ylabel(r"weight $\gamma^k$ of $\eta\nabla J(\theta)_{t-k}$ in $v_t$")
+    ax.set_title(r"$v_t = \eta\nabla J_t + \gamma\eta\nabla J_{t-1} + \gamma^2\eta\nabla J_{t-2} + \dots$")
+    ax.legend(loc="upper right")
+    ax.grid(alpha=0.3)
+    fig.tight_layout()
+    _save(fig, path)
+
+
+def nag_lookahead(path: Path) -> None:
+    """Momentum: gradient at θ, then add the momentum step. NAG: momentum step first, gradient there."""
+    s = surfaces.RAVINE
+    lr, gamma = 0.12, 0.9
+    theta = np.array([-3.0, -0.9])
+    v = np.array([-1.0, -1.5])  # the previous update was −v: up and to the right, across the floor
+    momentum_step = -gamma * v
+    ahead = theta + momentum_step
+    new = {}
+    for name, cls in (("Momentum", optimizers.Momentum), ("NAG", optimizers.NAG)):
+        opt = cls(lr=lr, gamma=gamma)
+        opt.v = v.copy()  # the state one step into a run
+        new[name] = opt.step(theta, s.grad)
+    grad_at = {"Momentum": theta, "NAG": ahead}
+
+    def arrow(ax, start, end, color, lw=2.5, ls="-"):
+        ax.annotate("", end, start, arrowprops=dict(arrowstyle="-|>", color=color, lw=lw, ls=ls,
+                                                     shrinkA=0, shrinkB=0, mutation_scale=18), zorder=6)
+
+    fig, axes = plt.subplots(1, 2, figsize=(12, 5.2), sharey=True)
+    for ax, name in zip(axes, ("Momentum", "NAG"), strict=True):
+        plot_contours(s, ax=ax, filled=False, marks=False)
+        ax.axhline(0, color="0.4", lw=0.8, ls=":")
+        ax.text(-0.95, -0.04, "valley floor", fontsize=9, color="0.4", ha="right", va="top")
+        grad_step = -lr * s.grad(grad_at[name])
+        if name == "Momentum":
+            arrow(ax, theta, theta + grad_step, "0.25", lw=2)
+            arrow(ax, theta + grad_step, theta + grad_step + momentum_step, "0.25", lw=2, ls="--")
+            ax.text(*(theta + grad_step / 2 + [-0.06, 0.0]), "gradient step\n" r"$-\eta\nabla J(\theta)$",
+                    fontsize=11, ha="right", va="center")
+            ax.text(*(theta + grad_step + momentum_step / 2 + [-0.06, 0.0]),
+                    "momentum step\n" r"$-\gamma v_{t-1}$", fontsize=11, ha="right", va="center")
+            title = "Momentum: the gradient at θ, plus the momentum step"
+        else:
+            arrow(ax, theta, ahead, "0.25", lw=2, ls="--")
+            arrow(ax, ahead, ahead + grad_step, "0.25", lw=2)
+            ax.plot(*ahead, "o", color="white", markeredgecolor="k", markersize=9, zorder=7)
+            ax.text(*(theta + momentum_step / 2 + [-0.06, 0.0]), "momentum step\n" r"$-\gamma v_{t-1}$",
+                    fontsize=11, ha="right", va="center")
+            ax.annotate(r"look-ahead point $\theta - \gamma v_{t-1}$", ahead, xytext=(-3.6, 0.85), fontsize=11,
+                        arrowprops=dict(arrowstyle="->", color="k", shrinkB=6))
+            ax.text(*(ahead + [0.06, 0.12]), r"gradient step $-\eta\nabla J(\theta - \gamma v_{t-1})$",
+                    fontsize=11, va="center")
+            title = "NAG: the momentum step first, then the gradient there"
+        arrow(ax, theta, new[name], COLORS[name], lw=3.5)
+        ax.text(*(new[name] + [0.08, -0.06 if name == "NAG" else 0.0]),
+                f"{name}'s new θ\n(y = {new[name][1]:+.2f})", fontsize=11, color=COLORS[name],
+                fontweight="bold", va="top" if name == "NAG" else "center")
+        ax.plot(*theta, "o", color="k", markersize=8, zorder=7)
+        ax.text(*(theta + [0.05, -0.1]), "θ", fontsize=13)
+        ax.set_xlim(-3.9, -0.9)
+        ax.set_ylim(-1.15, 1.15)
+        ax.set_title(title, fontsize=12)
+    axes[1].set_ylabel("")
+    fig.suptitle(f"Heading across the valley floor, NAG looks ahead and brakes  (η = {lr}, γ = {gamma}, "
+                 "J = 0.1x² + 2y²)", fontsize=12)
+    fig.tight_layout()
+    _save(fig, path)
+
+
+# --- adaptive step sizes ---------------------------------------------------------------------
+
+def _record(opt: optimizers.Optimizer, grads: Sequence[float], attrs: Sequence[str]) -> dict[str, np.ndarray]:
+    """Step ``opt`` through ``grads`` (one scalar parameter); record each step and state."""
+    theta = np.zeros(1)
+    out: dict[str, list] = {"step": []}
+    out.update({a: [] for a in attrs})
+    for g in grads:
+        new = opt.step(theta, lambda th, g=g: np.full_like(th, g))
+        out["step"].append(float(abs(new - theta)[0]))
+        for a in attrs:
+            out[a].append(float(np.ravel(getattr(opt, a))[0]))
+        theta = new
+    return {k: np.array(v) for k, v in out.items()}
+
+
+def adagrad_step_size(path: Path) -> None:
+    """η/√(G_t+ε) under a constant gradient: Adagrad's falls like 1/√t, RMSProp's levels off."""
+    lr, T = 0.1, 300
+    grads = np.ones(T)  # |g| = 1: the step size *is* η/√(G_t+ε)
+    t = np.arange(1, T + 1)
+    ada = _record(optimizers.Adagrad(lr=lr), grads, ["G"])
+    rms = _record(optimizers.RMSProp(lr=lr, gamma=0.9), grads, ["G"])
+    fig, (ax, dist) = plt.subplots(1, 2, figsize=(12, 4.4))
+    ax.plot(t, ada["step"], color=COLORS["Adagrad"], lw=2.2, label=r"Adagrad: $G_t = \sum g^2 = t$")
+    ax.plot(t, rms["step"], color=COLORS["RMSProp"], lw=2.2, label=r"RMSProp ($\gamma$ = 0.9): $G_t \to g^2$")
+    ax.set_yscale("log")
+    ax.set_xlabel("step $t$")
+    ax.set_ylabel(r"step size $\eta / \sqrt{G_t + \epsilon}$")
+    ax.set_title(f"The effective step size, η = {lr}, gradient g = 1 every step")
+    ax.annotate(r"first step $\eta/\sqrt{1-\gamma} = 3.16\,\eta$", (1, rms["step"][0]), xytext=(40, 0.5),
+                fontsize=10, arrowprops=dict(arrowstyle="->", color="k"))
+    ax.annotate(rf"$\eta/\sqrt{{t}}$: {ada['step'][-1]:.4f} at t = {T}", (T, ada["step"][-1]),
+                xytext=(150, 0.012), fontsize=10, arrowprops=dict(arrowstyle="->", color="k"))
+    ax.set_ylim(0.003, 1)
+    ax.legend(loc="upper right", fontsize="small")
+    ax.grid(alpha=0.3, which="both")
+
+    dist.plot(t, np.cumsum(ada["step"]), color=COLORS["Adagrad"], lw=2.2, label=r"Adagrad: $\approx 2\eta\sqrt{t}$")
+    dist.plot(t, np.cumsum(rms["step"]), color=COLORS["RMSProp"], lw=2.2, label=r"RMSProp: $\approx \eta t$")
+    dist.set_xlabel("step $t$")
+    dist.set_ylabel(r"distance travelled $|\theta_t - \theta_0|$")
+    dist.set_title("Adagrad slows to a crawl on a constant slope")
+    dist.legend(loc="upper left", fontsize="small")
+    dist.grid(alpha=0.3)
+    fig.tight_layout()
+    _save(fig, path)
+
+
+def adam_bias_correction(path: Path) -> None:
+    """m_t, v_t start at zero and are biased towards it; m̂_t, v̂_t are not."""
+    g, T = 1.0, 3000
+    opt = optimizers.Adam(lr=0.01)
+    rec = _record(opt, np.full(T, g), ["m", "v", "t"])
+    t = rec["t"]
+    m_hat = rec["m"] / (1 - opt.beta1**t)
+    v_hat = rec["v"] / (1 - opt.beta2**t)
+    uncorrected = opt.lr * rec["m"] / np.sqrt(rec["v"] + opt.eps)
+    black = COLORS["Adam"]
+    fig, axes = plt.subplots(1, 3, figsize=(14, 4.2))
+    ax = axes[0]
+    n = 40
+    ax.plot(t[:n], rec["m"][:n], "--", color=black, lw=2, label=r"$m_t = \beta_1 m_{t-1} + (1-\beta_1) g$")
+    ax.plot(t[:n], m_hat[:n], "-", color=black, lw=2.2, label=r"$\hat m_t = m_t / (1-\beta_1^t)$")
+    ax.set_title(r"first moment, $\beta_1$ = 0.9")
+    ax.set_xlabel("step $t$")
+    ax.set_ylim(0, 1.15)
+    ax = axes[1]
+    ax.plot(t, rec["v"], "--", color=black, lw=2, label=r"$v_t = \beta_2 v_{t-1} + (1-\beta_2) g^2$")
+    ax.plot(t, v_hat, "-", color=black, lw=2.2, label=r"$\hat v_t = v_t / (1-\beta_2^t)$")
+    ax.set_xscale("log")
+    ax.set_title(r"second moment, $\beta_2$ = 0.999")
+    ax.set_xlabel("step $t$ (log scale)")
+    ax.set_ylim(0, 1.15)
+    for ax, where in zip(axes[:2], ("lower right", "center left"), strict=True):
+        ax.axhline(g, color="0.5", lw=0.8, ls=":")
+        ax.legend(loc=where, fontsize="small")
+        ax.grid(alpha=0.3)
+    ax = axes[2]
+    ax.plot(t, rec["step"], "-", color=black, lw=2.2,
+            label=r"with correction: $\eta\,\hat m_t/\sqrt{\hat v_t+\epsilon}$")
+    ax.plot(t, uncorrected, "--", color=black, lw=2, label=r"without: $\eta\, m_t/\sqrt{v_t+\epsilon}$")
+    ax.set_xscale("log")
+    ax.set_ylim(0, 1.15 * uncorrected.max())
+    ax.annotate(rf"first step $\eta\cdot 0.1/\sqrt{{0.001}} = {uncorrected[0] / opt.lr:.2f}\,\eta$",
+                (1, uncorrected[0]), xytext=(1.3, 0.25 * uncorrected.max()), fontsize=10,
+                arrowprops=dict(arrowstyle="->", color="k"))
+    peak = int(np.argmax(uncorrected))
+    ax.annotate(rf"up to {uncorrected[peak] / opt.lr:.1f} $\eta$ at t = {t[peak]:.0f}", (t[peak], uncorrected[peak]),
+                xytext=(60, 0.9 * uncorrected.max()), fontsize=10, arrowprops=dict(arrowstyle="->", color="k"))
+    ax.set_title(f"the step, η = {opt.lr}")
+    ax.set_xlabel("step $t$ (log scale)")
+    ax.legend(loc="center right", fontsize="small")
+    ax.grid(alpha=0.3)
+    fig.suptitle(f"Adam from the zero state, gradient g = {g:g} every step: bias correction removes the pull "
+                 "towards 0", fontsize=12)
+    fig.tight_layout()
+    _save(fig, path)
+
+
+# --- gradient descent itself --------------------------------------------------------------
+
+def _line_fit_surface(data) -> surfaces.Surface:
+    """``data.surface()`` with J and ∇J in closed form (from the data's moments).
+
+    The same function, but a contour grid costs a few array operations instead of a
+    mean over every data point at each of its 90 000 nodes.
+    """
+    x, y = data.x, data.y
+    sxx, sx, sxy, sy, syy = (float(np.mean(a)) for a in (x * x, x, x * y, y, y * y))
+
+    def value(w, b):
+        return 0.5 * (w * w * sxx + 2 * w * b * sx + b * b - 2 * w * sxy - 2 * b * sy + syy)
+
+    def grad(w, b):
+        return w * sxx + b * sx - sxy, w * sx + b - sy
+
+    return dataclasses.replace(data.surface(), value_fn=value, grad_fn=grad)
+
+
+def batch_vs_minibatch(path: Path) -> None:
+    """Full batch, mini-batch and single-sample SGD on a line fit, per epoch and per update."""
+    data = make_regression()
+    surface = _line_fit_surface(data)
+    w_best, b_best = data.minimiser()
+    best = float(surface(np.array([w_best, b_best])))
+    lr, epochs = 0.1, 10
+    runs = {  # label: (batch size, updates, colour: shades of SGD's red, line width)
+        f"full batch (n = {data.n})": (data.n, 300, "#7f0000", 2.2),
+        "mini-batch of 32": (32, epochs * (data.n // 32), COLORS["SGD"], 1.8),
+        "single sample": (1, epochs * data.n, "#f4a09c", 0.8),
+    }
+    trajs = {label: run(optimizers.SGD(lr=lr), surface, steps=steps, grad_fn=data.minibatch_grad_fn(size, seed=0))
+             for label, (size, steps, _, _) in runs.items()}
+    fig, (ax_path, ax_epoch, ax_update) = plt.subplots(1, 3, figsize=(15, 4.6),
+                                                       gridspec_kw={"width_ratios": [1, 1.1, 1.1]})
+    order = list(trajs)[::-1]  # the noisy single-sample path underneath
+    lines = plot_paths(surface, {k: trajs[k] for k in order}, ax=ax_path, legend=False, markers=False)
+    for label, drawn in lines.items():
+        for line in drawn:
+            line.set_color(runs[label][2])
+            line.set_linewidth(runs[label][3] + 0.4)
+            final = trajs[label].final
+            line.set_label(f"{label.split(' (')[0]}: ends at ({final[0]:.2f}, {final[1]:.2f})")
+    handles = [lines[label][0] for label in trajs]
+    ax_path.legend(handles=handles, loc="lower left", fontsize="small", framealpha=0.9,
+                   title=f"least squares: ({w_best:.2f}, {b_best:.2f})", title_fontsize="small")
+    ax_path.set_xlabel("slope $w$")
+    ax_path.set_ylabel("intercept $b$")
+    ax_path.set_title(f"SGD, η = {lr}, on the mean squared error $J(w, b)$", fontsize=11)
+    for label, traj in trajs.items():
+        size, _, color, lw = runs[label]
+        excess = traj.loss - best
+        updates = np.arange(len(excess))
+        epoch = updates * size / data.n
+        keep = epoch <= epochs
+        ax_epoch.plot(epoch[keep], excess[keep], color=color, lw=lw, label=label)
+        ax_update.plot(updates[1:], excess[1:], color=color, lw=lw,
+                       label=f"{label}: {size} gradient{'s' if size > 1 else ''} per update")
+    ax_epoch.set_xlabel(f"epochs (passes over the {data.n} points)")
+    ax_epoch.set_title("per epoch (the same computation): small batches win", fontsize=11)
+    ax_update.set_xscale("log")
+    ax_update.set_xlabel("updates (gradient evaluations)")
+    ax_update.set_title("per update: the full batch is smoothest, but costs n", fontsize=11)
+    for ax in (ax_epoch, ax_update):
+        ax.set_yscale("log")
+        ax.set_ylim(1e-5, 30)
+        ax.set_ylabel(r"$J(\theta) - J(\theta^*)$")
+        ax.grid(alpha=0.3)
+    ax_epoch.legend(loc="upper right", fontsize="small", framealpha=0.9)
+    ax_update.legend(loc="lower left", fontsize="small", framealpha=0.9)
+    fig.suptitle("Batch vs mini-batch vs single-sample gradient descent on a line fit, y ≈ w·x + b", fontsize=13)
+    fig.tight_layout()
+    _save(fig, path)
+
+
+def learning_rate(path: Path) -> None:
+    """SGD on the ravine with η too small, about right, and too large (it diverges)."""
+    s = surfaces.RAVINE
+    start = np.array([-5.0, -1.0])
+    shown = 40  # steps drawn
+    cases = {  # label: (η, steps, line style)
+        "too small": (0.05, shown, ":"),
+        "about right": (0.4, shown, "-"),
+        "too large": (0.55, 5000, "--"),
+    }
+    trajs = {name: run(optimizers.SGD(lr=lr), s, start=start, steps=steps) for name, (lr, steps, _) in cases.items()}
+    fig, axes = plt.subplots(2, 2, figsize=(12, 8.2))
+    red = COLORS["SGD"]
+    for ax, (name, traj) in zip(axes.flat, trajs.items(), strict=False):
+        lr = cases[name][0]
+        plot_contours(s, ax=ax, marks=False)
+        mark_minima(s, ax)
+        ax.plot(*start, "o", color="white", markeredgecolor="k", markersize=7, zorder=5)
+        if traj.diverged:
+            # the first steps only: later ones zig-zag far outside the view
+            first = dataclasses.replace(traj, path=traj.path[:13], loss=traj.loss[:13], diverged=False)
+            plot_paths(s, {f"SGD  η={lr}": first}, ax=ax, contours=False, legend=False)
+            growth = (1 - 4 * lr) ** 2  # J's steep part, 2y², is multiplied by this each step
+            note = f"J grows ×{growth:.2f} a step: ∞ (overflow) at step {traj.diverged_at}"
+        else:
+            plot_paths(s, {f"SGD  η={lr}": traj}, ax=ax, contours=False, legend=False)
+            note = f"after {shown} steps: J = {traj.loss[shown]:.3g}"
+        ax.set_title(f"η = {lr}: {name}")
+        ax.text(0.98, 0.04, note, transform=ax.transAxes, ha="right", fontsize=10, zorder=10,
+                bbox=dict(boxstyle="round", fc="white", alpha=0.95))
+    ax = axes[1, 1]
+    for name, traj in trajs.items():
+        lr, _, style = cases[name]
+        k = np.arange(min(len(traj.loss), shown + 1))
+        ax.plot(k, traj.loss[k], style, color=red, lw=2, label=f"η = {lr} ({name})")
+    ax.set_yscale("log")
+    ax.set_xlabel("step")
+    ax.set_ylabel(r"$J(\theta)$")
+    ax.set_title("the loss: η must stay below 2/4 = 0.5 here")
+    ax.legend(loc="upper left", fontsize="small")
+    ax.grid(alpha=0.3)
+    fig.suptitle(r"Gradient descent $\theta \leftarrow \theta - \eta\nabla J(\theta)$ on $J = 0.1x^2 + 2y^2$: "
+                 "the learning rate η", fontsize=13)
+    fig.tight_layout()
+    _save(fig, path)
+
+
+# --- the registry and the command line ----------------------------------------------------------
+
+#: Figure name → (file name, function that writes it to a path), in the README's order.
+FIGURES: dict[str, tuple[str, Callable[[Path], object]]] = {
+    **{
+        races.RACES[name].gif.removesuffix(".gif"): (races.RACES[name].gif, lambda p, name=name: race_gif(name, p))
+        for name in ("long_valley", "beale", "saddle")
+    },
+    "momentum_ravine": ("momentum_ravine.png", momentum_ravine),
+    "local_minima": ("local_minima.png", local_minima),
+    "momentum_decay": ("momentum_decay.png", momentum_decay),
+    "nag_lookahead": ("nag_lookahead.png", nag_lookahead),
+    "adagrad_step_size": ("adagrad_step_size.png", adagrad_step_size),
+    "adam_bias_correction": ("adam_bias_correction.png", adam_bias_correction),
+    "batch_vs_minibatch": ("batch_vs_minibatch.png", batch_vs_minibatch),
+    "learning_rate": ("learning_rate.png", learning_rate),
+}
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="python -m kai_lib.figures",
+        description="Regenerate the slide figures (deterministically) into --out.",
+    )
+    parser.add_argument("--out", default="figures", type=Path, help="output folder (default: figures/)")
+    parser.add_argument("--only", nargs="+", metavar="NAME", help="only these figures (see --list)")
+    parser.add_argument("--list", action="store_true", help="list the figure names and exit")
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """The command line; returns the exit status (argparse exits with 2 on bad arguments)."""
+    parser = _parser()
+    args = parser.parse_args(argv)
+    if args.list:
+        for name, (filename, _) in FIGURES.items():
+            print(f"{name:<22} {filename}")
+        return 0
+    names = list(FIGURES)
+    if args.only:
+        by_file = {filename: name for name, (filename, _) in FIGURES.items()}
+        wanted = [by_file.get(n, n) for n in args.only]  # "beale" or "beale.gif"
+        unknown = [n for n in wanted if n not in FIGURES]
+        if unknown:
+            parser.error(f"unknown figure name(s): {', '.join(unknown)}; known: {', '.join(FIGURES)}")
+        names = [n for n in FIGURES if n in wanted]
+
+    matplotlib.use("Agg")
+    out: Path = args.out
+    out.mkdir(parents=True, exist_ok=True)
+    total = time.perf_counter()
+    with plt.rc_context({"figure.max_open_warning": 0}):
+        for name in names:
+            filename, make = FIGURES[name]
+            target = out / filename
+            start = time.perf_counter()
+            make(target)
+            seconds = time.perf_counter() - start
+            print(f"{filename:<26} {seconds:5.2f} s  {target.stat().st_size / 1024:6.0f} KB", flush=True)
+    print(f"{len(names)} figure(s) in {time.perf_counter() - total:.2f} s -> {out}", flush=True)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

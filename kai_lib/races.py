@@ -1,0 +1,203 @@
+r"""The three racing animations of the slides, and the settings that make them.
+
+The slide deck shows Alec Radford's three animations (2014) of the slides' optimizers
+racing on a 2-D surface. His captions say, in short:
+
+- **Long valley**: the methods that do not scale their steps by the gradient struggle
+  to break the symmetry: SGD gets almost nowhere, Momentum and NAG oscillate across
+  the valley until they build up velocity along it; the methods that scale their step
+  size (Adagrad, AdaDelta, RMSProp) break the symmetry quickly and descend at once.
+- **Beale's function**: because of the large initial gradient the velocity methods
+  (Momentum, NAG) shoot off and bounce around, and Adagrad almost goes unstable for
+  the same reason; RMSProp and AdaDelta move like an accelerated SGD and handle the
+  large gradients with more stability.
+- **Saddle point**: SGD lingers on the ridge, the others escape down the y direction.
+
+Radford never published his learning rates, nor the long valley's formula. The
+settings below are ours, every one of them in :data:`RACES` and nowhere else, chosen
+so each picture shows what its caption says; ``tests/test_figures.py`` checks each
+claim as a number on the trajectories. AdaDelta has no learning rate: its speed is
+set by ε (its first step is :math:`\sqrt{\epsilon / (1-\gamma)}`), so it races with
+Zeiler's ρ = γ = 0.95 and ε = 5e-4 (first step 0.1) rather than the slow-starting
+default ε = 1e-6 (first step 3e-3).
+
+>>> from kai_lib import races
+>>> trajs = races.race("saddle")          # {"SGD": Trajectory, "Momentum": ..., ...}
+>>> sorted(races.RACES)
+['beale', 'long_valley', 'saddle']
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from . import optimizers, surfaces
+from .runner import Trajectory, run
+
+__all__ = ["Race", "RACES", "race", "label"]
+
+#: AdaDelta in every race: Zeiler's ρ = γ = 0.95, and ε = 5e-4 so that its first step is
+#: √(ε/(1−γ)) = 0.1. With the default ε = 1e-6 its steps start at 3e-3 and grow only
+#: like √(ε(1−γ)t): it barely leaves the start of the long valley in 200 steps.
+_ADADELTA = {"gamma": 0.95, "eps": 5e-4}
+
+
+@dataclass(frozen=True)
+class Race:
+    """One racing animation: a surface, a run length and one setting per optimizer.
+
+    Attributes:
+        surface: where they race.
+        steps: how many steps every optimizer takes.
+        settings: optimizer name (a key of :data:`kai_lib.optimizers.ALL`) → its
+            keyword hyperparameters; the race runs them in this order.
+        title: the animation's title, as on the slide.
+        caption: what the picture shows (Radford's caption, in our numbers).
+        why: why these hyperparameters.
+        start: the start point, if not ``surface.start``.
+        frames: how many frames the GIF shows.
+        pace: frame ``i`` of ``F`` shows step ``steps·(i/(F−1))**pace``: 1 spreads the
+            frames evenly, more shows the first steps (where the action is) slowly.
+        xlim, ylim: the view, if not the surface's.
+        legend_loc: where the legend sits, clear of the paths.
+        landmarks: ``(text, (x, y))`` points to mark and name (the saddle point).
+        gif: the file name ``python -m kai_lib.figures`` writes.
+    """
+
+    surface: surfaces.Surface
+    steps: int
+    settings: dict[str, dict[str, float]]
+    title: str
+    caption: str
+    why: str
+    start: tuple[float, float] | None = None
+    frames: int = 80
+    pace: float = 1.0
+    xlim: tuple[float, float] | None = None
+    ylim: tuple[float, float] | None = None
+    legend_loc: str = "lower right"
+    landmarks: tuple[tuple[str, tuple[float, float]], ...] = ()
+    gif: str = ""
+
+
+RACES: dict[str, Race] = {
+    "long_valley": Race(
+        surface=surfaces.LONG_VALLEY,
+        steps=200,
+        settings={
+            "SGD": {"lr": 0.1},
+            "Momentum": {"lr": 0.08},
+            "NAG": {"lr": 0.08},
+            "Adagrad": {"lr": 0.3},
+            "RMSProp": {"lr": 0.04},
+            "AdaDelta": dict(_ADADELTA),
+            "Adam": {"lr": 0.05},
+        },
+        title="Gradient Descent Optimization Algorithms at Long Valley",
+        caption=(
+            "SGD gets almost nowhere; Momentum and NAG swing across the valley before they "
+            "build up speed along it; Adagrad, AdaDelta, RMSProp and Adam turn down the "
+            "valley at once."
+        ),
+        why=(
+            "Across the valley J = y² (curvature 2, so SGD is stable only for η < 1); along "
+            "the floor the slope is at most 0.05, so any stable SGD step moves at most 0.05·η "
+            "along it. η = 0.1 settles the wall in ~20 steps. Momentum and NAG share η = 0.08 "
+            "(γ = 0.9): fast enough to get near the far end once their velocity builds up. "
+            "The adaptive methods move about η per step along the floor whatever its slope "
+            "(Adagrad η/√t); their η is picked so each gets within 0.5 of the minimum (4, 0) "
+            "in the 200 steps."
+        ),
+        gif="long_valley.gif",
+    ),
+    "beale": Race(
+        surface=surfaces.BEALE,
+        steps=300,
+        settings={
+            "SGD": {"lr": 0.01},
+            "Momentum": {"lr": 0.005},
+            "NAG": {"lr": 0.005},
+            "Adagrad": {"lr": 2.0},
+            "RMSProp": {"lr": 0.03},
+            "AdaDelta": dict(_ADADELTA),
+            "Adam": {"lr": 0.1},
+        },
+        title="Gradient Descent Optimization Algorithms at Beale's Function",
+        caption=(
+            "The gradient at the start is huge (|∇J| ≈ 99): Momentum and NAG shoot off past "
+            "y = −1 and bounce around before they settle; Adagrad's first step throws it away "
+            "from the minimum; RMSProp and AdaDelta take small steady steps downhill, like an "
+            "accelerated SGD, and arrive before SGD does."
+        ),
+        why=(
+            "SGD diverges here from η = 0.04: η = 0.01 is the slides' value. Momentum and NAG "
+            "diverge from η = 0.008; η = 0.005 keeps them on the map. Adagrad's first step is "
+            "η·sign(g) in each coordinate and the huge first gradient stays in G for good, "
+            "so it needs a large η to move later; η = 2 reaches the minimum fastest of "
+            "η ∈ {0.5, 1, 2, 3} and still jumps 2.8 at step 1. RMSProp's η = 0.03 and "
+            "Adam's η = 0.1 reach the minimum within the 300 steps."
+        ),
+        pace=2.0,
+        xlim=(-1.5, 4.5),
+        ylim=(-2.75, 2.25),
+        gif="beale.gif",
+    ),
+    "saddle": Race(
+        surface=surfaces.SADDLE,
+        steps=120,
+        settings={
+            "SGD": {"lr": 0.02},
+            "Momentum": {"lr": 0.02},
+            "NAG": {"lr": 0.02},
+            "Adagrad": {"lr": 0.1},
+            "RMSProp": {"lr": 0.02},
+            "AdaDelta": dict(_ADADELTA),
+            "Adam": {"lr": 0.02},
+        },
+        title="Gradient Descent Optimization Algorithms at Saddle Point",
+        caption=(
+            "Started a hair off the ridge (y = 0.001), SGD slides down to the saddle and "
+            "lingers there; the others escape down the y direction, Momentum and NAG after "
+            "swinging past x = 0."
+        ),
+        why=(
+            "One η = 0.02 for SGD, Momentum, NAG, RMSProp and Adam, so the race is fair: "
+            "SGD's y grows by the factor 1 + 2η per step from 0.001, while the adaptive "
+            "methods rescale the tiny y-gradient to an η-sized step and Momentum builds up "
+            "velocity. Adagrad's sum G only grows, so it gets a larger η = 0.1."
+        ),
+        pace=1.5,
+        landmarks=(("saddle point", (0.0, 0.0)),),
+        gif="saddle_point.gif",
+    ),
+}
+
+
+def label(name: str, settings: dict[str, float]) -> str:
+    """A legend label: the learning rate and any hyperparameter off its default.
+
+    >>> label("Adam", {"lr": 0.05}), label("AdaDelta", {"gamma": 0.95, "eps": 5e-4})
+    ('Adam  η=0.05', 'AdaDelta  γ=0.95, ε=0.0005')
+    """
+    symbols = {"lr": "η", "gamma": "γ", "eps": "ε", "beta1": "β₁", "beta2": "β₂"}
+    defaults = optimizers.ALL[name]().hyperparameters()
+    shown = [f"{symbols.get(k, k)}={v:g}" for k, v in settings.items() if k == "lr" or v != defaults.get(k)]
+    return f"{name}  {', '.join(shown)}" if shown else name
+
+
+def race(name: str) -> dict[str, Trajectory]:
+    """Run the race called ``name``: ``{optimizer name: Trajectory}``, in the slides' order.
+
+    Raises:
+        KeyError: for an unknown race, listing the known ones.
+    """
+    if name not in RACES:
+        raise KeyError(f"unknown race {name!r}; known: {', '.join(RACES)}")
+    r = RACES[name]
+    start = None if r.start is None else np.asarray(r.start, dtype=float)
+    return {
+        opt_name: run(optimizers.ALL[opt_name](**kwargs), r.surface, start=start, steps=r.steps)
+        for opt_name, kwargs in r.settings.items()
+    }
