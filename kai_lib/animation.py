@@ -25,7 +25,7 @@ from matplotlib import colors as mcolors
 from matplotlib.animation import FuncAnimation, HTMLWriter, PillowWriter
 from PIL import Image
 
-from .plotting import _diverged_flags, _segments, color_for, plot_contours
+from .plotting import _diverged_flags, _segments, color_for, divergence_mark, plot_contours, start_points
 from .runner import Trajectory
 from .surfaces import Surface
 from .surfaces import get as get_surface
@@ -67,8 +67,9 @@ class TrajectoryAnimation(FuncAnimation):
                                           label=label if j == 0 else "_")[0] for j in range(len(segs))]
             self.heads[label] = [ax.plot([], [], "o", color=color, markeredgecolor="k", markersize=8,
                                          zorder=4)[0] for _ in segs]
-            self.crosses[label] = [(ax.plot(*seg[-1], "X", color="red", markeredgecolor="k", markersize=13,
-                                            zorder=6, visible=False)[0], len(seg) - 1)
+            self.crosses[label] = [(ax.plot(*divergence_mark(seg, ax.get_xlim(), ax.get_ylim()), "X", color="red",
+                                            markeredgecolor="k", markersize=13, zorder=6, visible=False,
+                                            clip_on=False)[0], len(seg) - 1)
                                    for seg, flag in zip(segs, flags, strict=True) if flag]
         self.counter = ax.text(0.02, 0.97, "", transform=ax.transAxes, va="top", fontsize=11,
                                bbox=dict(boxstyle="round", fc="white", alpha=0.8)) if counter else None
@@ -149,7 +150,8 @@ def animate(
 
     Returns:
         A :class:`TrajectoryAnimation` (a ``FuncAnimation``). A diverged run stops at
-        its last finite point and a red ✕ appears there; the others go on.
+        its last finite point and a red ✕ appears there (or where it left the view);
+        the others go on.
     """
     surface = get_surface(surface)
     if isinstance(trajs, Trajectory):
@@ -160,7 +162,7 @@ def animate(
         fig, ax = plt.subplots(figsize=figsize)
     else:
         fig = ax.figure
-    plot_contours(surface, ax=ax)
+    plot_contours(surface, ax=ax, starts=start_points(trajs))
     if title is not None:
         ax.set_title(title)
     fig.tight_layout()

@@ -22,7 +22,8 @@ from .runner import Trajectory
 from .surfaces import Surface
 from .surfaces import get as get_surface
 
-__all__ = ["COLORS", "color_for", "mark_minima", "plot_contours", "plot_paths", "plot_surface_3d", "contour_levels"]
+__all__ = ["COLORS", "color_for", "contour_levels", "divergence_mark", "mark_minima", "plot_contours", "plot_paths",
+           "plot_surface_3d", "start_points"]
 
 #: One colour per optimizer, used by every plot, animation and widget of the project.
 COLORS: dict[str, str] = {
@@ -76,7 +77,8 @@ def _new_ax(ax, figsize=(6.4, 4.8)):
     return ax
 
 
-def plot_contours(surface: Surface | str, ax=None, levels=None, filled: bool = True, marks: bool = True, n: int = 300):
+def plot_contours(surface: Surface | str, ax=None, levels=None, filled: bool = True, marks: bool = True, n: int = 300,
+                  starts=None):
     """Light contours of ``surface`` over its view, its minimisers (★) and start (●) marked.
 
     Args:
@@ -85,7 +87,8 @@ def plot_contours(surface: Surface | str, ax=None, levels=None, filled: bool = T
         levels: contour levels (default :func:`contour_levels`: log-spaced for Beale,
             Rosenbrock and Himmelblau).
         filled: filled contours under the lines.
-        marks: mark the minimisers and the start point.
+        marks: mark the minimisers and the start point(s).
+        starts: the start point(s) to mark, ``(2,)`` or ``(k, 2)`` (default ``surface.start``).
 
     Returns:
         The line ``QuadContourSet`` (its ``.axes`` is the axes).
@@ -100,7 +103,9 @@ def plot_contours(surface: Surface | str, ax=None, levels=None, filled: bool = T
     lines = ax.contour(X, Y, Z, levels=levels, cmap=CONTOUR_CMAP, norm=norm, linewidths=0.7, alpha=0.8)
     if marks:
         mark_minima(surface, ax)
-        ax.plot(*surface.start, "o", color="white", markeredgecolor="k", markersize=7, zorder=5, label="_start")
+        starts = np.reshape(surface.start if starts is None else starts, (-1, 2))
+        ax.plot(*starts.T, "o", color="white", markeredgecolor="k", markersize=7, zorder=5, label="_start",
+                linestyle="none")
     ax.set_xlim(surface.xlim)
     ax.set_ylim(surface.ylim)
     ax.set_xlabel("$x$")
@@ -126,6 +131,31 @@ def _diverged_flags(traj: Trajectory) -> np.ndarray:
     return np.atleast_1d(np.asarray(traj.diverged)).ravel()
 
 
+def start_points(trajs) -> np.ndarray:
+    """The distinct start points of ``trajs`` (a mapping of trajectories), ``(k, 2)``."""
+    points = np.concatenate([t.path[0].reshape(-1, 2) for t in trajs.values()])
+    return np.unique(points, axis=0)
+
+
+def divergence_mark(seg: np.ndarray, xlim, ylim) -> np.ndarray:
+    """Where to put the ✕ of a path that diverged: its last finite point, or if that is
+    off the view, the point where the path last leaves the view (so the mark is seen)."""
+    inside = ((seg[:, 0] >= xlim[0]) & (seg[:, 0] <= xlim[1]) & (seg[:, 1] >= ylim[0]) & (seg[:, 1] <= ylim[1]))
+    if inside[-1] or not inside.any():
+        return np.clip(seg[-1], [xlim[0], ylim[0]], [xlim[1], ylim[1]])
+    i = np.flatnonzero(inside)[-1]
+    a, b = seg[i], seg[i + 1]
+    # the largest fraction s of the way from a to b that stays inside the box
+    s = 1.0
+    for k, (lo, hi) in enumerate((xlim, ylim)):
+        d = b[k] - a[k]
+        if d > 0 and b[k] > hi:
+            s = min(s, (hi - a[k]) / d)
+        elif d < 0 and b[k] < lo:
+            s = min(s, (lo - a[k]) / d)
+    return a + s * (b - a)
+
+
 def plot_paths(
     surface: Surface | str,
     trajs: Mapping[str, Trajectory] | Trajectory,
@@ -148,15 +178,16 @@ def plot_paths(
         levels: contour levels, passed to :func:`plot_contours` (fewer levels, a lighter PNG).
 
     Returns:
-        ``{label: [Line2D, ...]}``. A run that diverged ends in a red ✕ where it left
-        the finite world.
+        ``{label: [Line2D, ...]}``. A run that diverged ends in a red ✕ at its last finite
+        point, or where it leaves the view if that point is off the view.
     """
     surface = get_surface(surface)
     if isinstance(trajs, Trajectory):
         trajs = {"": trajs}
     ax = _new_ax(ax)
     if contours:
-        plot_contours(surface, ax=ax, levels=levels)
+        plot_contours(surface, ax=ax, levels=levels, starts=start_points(trajs))
+    xlim, ylim = ax.get_xlim(), ax.get_ylim()
     drawn = {}
     for i, (label, traj) in enumerate(trajs.items()):
         color = color_for(label, i)
@@ -167,7 +198,8 @@ def plot_paths(
             (line,) = ax.plot(*seg.T, color=color, lw=1.6, label=label if j == 0 and label else "_", zorder=3, **style)
             lines.append(line)
             if flags[j]:
-                ax.plot(*seg[-1], "X", color="red", markeredgecolor="k", markersize=11, zorder=6)
+                ax.plot(*divergence_mark(seg, xlim, ylim), "X", color="red", markeredgecolor="k", markersize=11,
+                        zorder=6, clip_on=False)
         drawn[label] = lines
     if legend and any(trajs):
         ax.legend(loc="best", fontsize="small", framealpha=0.85)

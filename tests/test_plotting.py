@@ -10,7 +10,7 @@ import pytest  # noqa: E402
 from matplotlib.contour import QuadContourSet  # noqa: E402
 
 from kai_lib import COLORS, color_for, optimizers, plot_contours, plot_paths, plot_surface_3d, run, surfaces  # noqa: E402
-from kai_lib.plotting import contour_levels  # noqa: E402
+from kai_lib.plotting import contour_levels, divergence_mark  # noqa: E402
 
 
 @pytest.fixture(autouse=True)
@@ -76,8 +76,29 @@ def test_plot_paths_labels_colours_and_diverged_marks():
     ax = drawn["SGD"][0].axes
     crosses = [line for line in ax.lines if line.get_marker() == "X"]
     assert len(crosses) == 1
-    np.testing.assert_array_equal(crosses[0].get_xydata()[0], trajs["SGD, η = 2"].path[-1])
+    x, y = crosses[0].get_xydata()[0]
+    # the run ends ~1e150 away: the cross sits on the view's edge, where the path leaves it
+    assert s.xlim[0] <= x <= s.xlim[1] and s.ylim[0] <= y <= s.ylim[1]
+    assert np.isclose(abs(y), s.ylim[1]) or np.isclose(x, s.xlim[0]) or np.isclose(x, s.xlim[1])
     assert [t.get_text() for t in ax.get_legend().get_texts()] == list(trajs)
+
+
+def test_divergence_mark_is_the_last_point_or_where_the_path_leaves_the_view():
+    view = ((-1, 1), (-1, 1))
+    inside = np.array([[0.0, 0.0], [0.5, 0.2]])
+    np.testing.assert_array_equal(divergence_mark(inside, *view), [0.5, 0.2])
+    leaving = np.array([[0.0, 0.0], [0.5, 0.0], [3.0, 0.5], [1e9, -1e9]])
+    np.testing.assert_allclose(divergence_mark(leaving, *view), [1.0, 0.1])  # on the segment (0.5,0)-(3,0.5)
+    outside = np.array([[5.0, 5.0], [7.0, 9.0]])
+    np.testing.assert_array_equal(divergence_mark(outside, *view), [1.0, 1.0])
+
+
+def test_the_runs_own_start_points_are_marked():
+    s = surfaces.RAVINE
+    drawn = plot_paths(s, {"SGD": run(optimizers.SGD(lr=0.1), s, start=[1.0, 2.0], steps=5)})
+    ax = drawn["SGD"][0].axes
+    starts = [line for line in ax.lines if line.get_label() == "_start"]
+    np.testing.assert_array_equal(starts[0].get_xydata(), [[1.0, 2.0]])
 
 
 def test_plot_paths_takes_a_single_trajectory_and_a_batch():

@@ -1,0 +1,41 @@
+"""The seeded datasets: reproducible, and their losses and gradients agree with each other."""
+
+import numpy as np
+import pytest
+
+from kai_lib import data, optimizers, run
+
+
+def test_regression_is_seeded_and_its_surface_is_its_loss():
+    a, b = data.make_regression(seed=3), data.make_regression(seed=3)
+    np.testing.assert_array_equal(a.x, b.x)
+    s = a.surface()
+    theta = np.random.default_rng(0).normal(size=(40, 2)) * 3
+    np.testing.assert_allclose(s(theta), a.loss(theta), rtol=1e-12, atol=1e-12)
+    np.testing.assert_allclose(s.grad(theta), a.grad(theta), rtol=1e-12, atol=1e-12)
+    np.testing.assert_allclose(s.grad(s.minima[0]), 0, atol=1e-12)
+    np.testing.assert_allclose(a.minimiser(), a.theta_true, atol=0.1)
+
+
+def test_minibatches_cover_an_epoch_and_average_to_the_full_gradient():
+    d = data.make_regression(n=100)
+    grad_fn = d.minibatch_grad_fn(batch_size=10, seed=0)
+    theta = np.array([0.5, 0.5])
+    np.testing.assert_allclose(np.mean([grad_fn(theta) for _ in range(10)], axis=0), d.grad(theta), atol=1e-12)
+    traj = run(optimizers.SGD(lr=0.1), d.surface(), steps=300, grad_fn=d.minibatch_grad_fn(32, seed=1))
+    assert np.linalg.norm(traj.final - d.minimiser()) < 0.2
+    with pytest.raises(ValueError, match=r"batch_size must be an integer in \[1, 100\]"):
+        d.minibatch_grad_fn(0)
+
+
+def test_sparse_features_have_zipf_like_frequencies_and_a_matching_gradient():
+    sp = data.make_sparse_features(n=500, d=20, seed=0)
+    assert sp.frequency[0] > 0.8 and sp.frequency[-1] < 0.1
+    w = np.zeros(20)
+    eps = 1e-6
+    fd = np.array([(sp.loss(w + eps * e) - sp.loss(w - eps * e)) / (2 * eps) for e in np.eye(20)])
+    np.testing.assert_allclose(sp.grad(w), fd, rtol=1e-6, atol=1e-8)
+    with pytest.raises(ValueError, match="d must be an integer >= 2"):
+        data.make_sparse_features(d=1)
+    with pytest.raises(ValueError, match="n must be an integer >= 2"):
+        data.make_regression(n=1)
