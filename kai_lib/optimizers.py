@@ -184,7 +184,7 @@ class Momentum(Optimizer):
         return theta - self.v
 
 
-class NAG(Optimizer):
+class NAG(Momentum):
     r"""Nesterov accelerated gradient: take the momentum step first, then look.
 
     .. math::
@@ -214,14 +214,6 @@ class NAG(Optimizer):
     with convergence rate O(1/k²)"; Sutskever et al. (2013), ICML.
     Introduced in notebook ``04-nag``.
     """
-
-    state_names = ("v",)
-
-    def __init__(self, lr: float = 0.01, gamma: float = 0.9):
-        self.lr = _check_lr(lr)
-        self.gamma = _check_unit("gamma", gamma)
-        self._hyper = {"lr": self.lr, "gamma": self.gamma}
-        self.reset()
 
     def step(self, theta, grad_fn):
         theta = self._as_array(theta)
