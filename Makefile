@@ -37,7 +37,7 @@ figures: $(STAMP)
 	$(PY) -m kai_lib.figures --out figures
 
 notebooks: $(STAMP)
-	$(PY) -m kai_lib.notebooks
+	$(PY) -m kai_lib.notebooks execute
 
 lint: $(STAMP)
 	$(VENV)/bin/ruff check kai_lib tests
