@@ -259,7 +259,7 @@ class _Player:
         return "<animation: interactive player>"
 
 
-def show(anim: FuncAnimation, mode: str | None = None, dpi: int = 72):
+def show(anim: FuncAnimation, mode: str | None = None, dpi: int | None = None):
     """Show ``anim`` in a notebook and close its figure (so no stray still is printed).
 
     Args:
@@ -267,7 +267,8 @@ def show(anim: FuncAnimation, mode: str | None = None, dpi: int = 72):
             running live (it embeds every frame, about 2 MB: never commit it); ``"gif"`` —
             a small GIF, which is what ``make notebooks`` commits. Default: the
             environment variable ``KAI_LIB_ANIMATION``, else ``"jshtml"``.
-        dpi: the resolution of the frames.
+        dpi: the resolution of the frames (default 100 for the player, big enough for a
+            projector; 72 for the GIF, which keeps it small).
 
     Returns:
         An object the notebook displays (put ``show(anim)`` last in a cell).
@@ -277,7 +278,7 @@ def show(anim: FuncAnimation, mode: str | None = None, dpi: int = 72):
         raise ValueError(f"mode must be 'jshtml' or 'gif', got {mode!r}")
     try:
         if mode == "gif":
-            return _GIF(gif_bytes(anim, dpi=dpi))
-        return _Player(jshtml(anim, dpi=dpi))
+            return _GIF(gif_bytes(anim, dpi=dpi or 72))
+        return _Player(jshtml(anim, dpi=dpi or 100))
     finally:
         plt.close(anim._fig)

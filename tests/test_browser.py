@@ -1,0 +1,535 @@
+"""What a learner sees: every notebook run in JupyterLab, in a real browser.
+
+nbval proves the cells run in a kernel; it cannot see the page. This test starts
+JupyterLab on ``notebooks/``, drives Debian's Chromium with Playwright, and for every
+``NN-name.ipynb`` opens it, runs all its cells (``notebook:run-all-cells``, the command
+of Run → Run All Cells), waits for the kernel to finish, then checks what is on the
+screen:
+
+- no cell shows an error (an error output, or a Traceback printed to stderr);
+- every ``explore(...)`` widget rendered its sliders, and moving a slider from the
+  keyboard (ArrowRight on its handle) redraws the picture under it;
+- every animation player (matplotlib's jshtml: ``show(animate(...))``) rendered, and
+  its step button ("Next frame") shows another frame;
+- a screenshot of the notebook is saved as ``build/screenshots/NN-name.png``.
+
+One JupyterLab server and one browser serve every notebook (module-scoped fixtures),
+with JupyterLab open in two tabs: while one notebook is checked, the next one already
+runs in the other tab. The server runs in its own process group and is stopped, with
+its kernels, however the test ends. Where Chromium or Playwright is missing the file is skipped with one
+line saying how to enable it. ``KAI_LIB_NOTEBOOKS_DIR=/some/folder`` points the check
+at another folder of notebooks (e.g. a deliberately broken copy).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import secrets
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from pathlib import Path
+
+import pytest
+
+try:
+    from playwright.sync_api import Error as PlaywrightError
+    from playwright.sync_api import sync_playwright
+except ImportError:  # pragma: no cover - depends on the machine
+    sync_playwright = None
+
+ROOT = Path(__file__).resolve().parent.parent
+NOTEBOOK_DIR = Path(os.environ.get("KAI_LIB_NOTEBOOKS_DIR") or ROOT / "notebooks").resolve()
+NOTEBOOKS = sorted(NOTEBOOK_DIR.glob("[0-9][0-9]-*.ipynb"))
+SCREENSHOTS = ROOT / "build" / "screenshots"
+CHROMIUM = next((p for p in ("/usr/bin/chromium", shutil.which("chromium")) if p and os.access(p, os.X_OK)), None)
+CHROMIUM_FLAGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+                  "--disable-background-networking", "--disable-component-update", "--disable-sync",
+                  "--disable-dev-shm-usage",
+                  # nothing leaves the machine: every host name but our server's fails to resolve
+                  "--host-resolver-rules=MAP * ~NOTFOUND, EXCLUDE 127.0.0.1"]
+
+if sync_playwright is None:
+    pytest.skip("browser check skipped: Playwright is not installed (pip install -r requirements.txt)",
+                allow_module_level=True)
+if CHROMIUM is None:
+    pytest.skip("browser check skipped: no Chromium at /usr/bin/chromium; enable it with "
+                "`sudo apt-get install chromium` (Debian/Ubuntu)", allow_module_level=True)
+
+VIEWPORT = {"width": 1280, "height": 900}
+MAX_SCREENSHOT_HEIGHT = 16000  # px; Chromium's limit for one capture is about 16k
+SERVER_START_TIMEOUT = 60  # s
+RUN_TIMEOUT = 300  # s for Run All Cells on one notebook
+WIDGET_TIMEOUT = 15_000  # ms for a widget or a player to appear, or a picture to change
+
+# JupyterLab settings for a quiet, deterministic page: no news or update pop-ups, every
+# cell attached to the DOM (no windowing), and never an autosave of the repo's notebooks.
+LAB_SETTINGS = {
+    "@jupyterlab/apputils-extension/notification": {"fetchNews": "false", "checkForUpdates": False},
+    "@jupyterlab/docmanager-extension/plugin": {"autosave": False},
+    "@jupyterlab/notebook-extension/tracker": {"windowingMode": "none", "scrollPastEnd": False},
+    "@jupyterlab/extensionmanager-extension/plugin": {"enabled": False},
+}
+
+# A cell that calls kai_lib's explore(...) or show(...) (not plt.show) must show a widget or a
+# player; and every widget or player found on the page, whatever made it, must work.
+EXPLORE_CALL = re.compile(r"(?<![\w.])explore\(")
+SHOW_CALL = re.compile(r"(?<![\w.])show\(")
+
+# Finds the notebook panel for a path in window.jupyterapp (exposed with --LabApp.expose_app_in_browser).
+JS_PANEL = """
+const panelFor = (path) => {
+  for (const w of window.jupyterapp.shell.widgets('main')) {
+    if (w.context && w.context.path === path) return w;
+  }
+  return null;
+};
+"""
+
+
+# --- the server ----------------------------------------------------------------------------------
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def _descendants(pid: int) -> list[int]:
+    """Every process below ``pid`` (kernels run in their own sessions, so killpg misses them)."""
+    children: dict[int, list[int]] = {}
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            fields = stat.read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        children.setdefault(int(fields[1]), []).append(int(stat.parent.name))
+    found, todo = [], [pid]
+    while todo:
+        for child in children.get(todo.pop(), []):
+            found.append(child)
+            todo.append(child)
+    return found
+
+
+def _stop(proc: subprocess.Popen) -> None:
+    """Stop the server's process group and anything it started; leave nothing behind."""
+    below = _descendants(proc.pid)
+    for sig, wait in ((signal.SIGTERM, 15), (signal.SIGKILL, 5)):
+        try:
+            os.killpg(proc.pid, sig)
+        except ProcessLookupError:
+            pass
+        try:
+            proc.wait(timeout=wait)
+            break
+        except subprocess.TimeoutExpired:
+            continue
+    for pid in below:  # kernels the server did not shut down itself
+        try:
+            os.killpg(pid, signal.SIGKILL) if os.getpgid(pid) == pid else os.kill(pid, signal.SIGKILL)
+        except (ProcessLookupError, PermissionError):
+            pass
+
+
+class Lab:
+    """Where the server listens, and its log."""
+
+    def __init__(self, url: str, token: str, log: Path):
+        self.url, self.token, self.log = url, token, log
+
+    def log_tail(self, lines: int = 30) -> str:
+        return "\n".join(self.log.read_text(errors="replace").splitlines()[-lines:])
+
+
+@pytest.fixture(scope="module")
+def lab(tmp_path_factory):
+    """A JupyterLab server on 127.0.0.1 with a random token, its own config in a temp dir."""
+    tmp = tmp_path_factory.mktemp("jupyterlab")
+    for name, values in LAB_SETTINGS.items():
+        path = tmp / "settings" / f"{name}.jupyterlab-settings"
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(json.dumps(values))
+    port, token = _free_port(), secrets.token_hex(24)
+    # the user's own Jupyter config, data (kernels), and IPython profile stay out of it
+    env = {**os.environ, "JUPYTER_CONFIG_DIR": str(tmp / "config"), "JUPYTER_DATA_DIR": str(tmp / "data"),
+           "JUPYTER_RUNTIME_DIR": str(tmp / "runtime"), "IPYTHONDIR": str(tmp / "ipython")}
+    env.pop("KAI_LIB_ANIMATION", None)  # live players, as a learner gets them, not the committed GIFs
+    cmd = [sys.executable, "-m", "jupyterlab", "--no-browser", "--ip=127.0.0.1", f"--port={port}",
+           "--port-retries=0", f"--IdentityProvider.token={token}", f"--ServerApp.root_dir={NOTEBOOK_DIR}",
+           "--ServerApp.terminals_enabled=False", "--LabApp.expose_app_in_browser=True",
+           "--LabApp.news_url=None", "--LabApp.check_for_updates_class=jupyterlab.NeverCheckForUpdate",
+           f"--LabApp.user_settings_dir={tmp / 'settings'}", f"--LabApp.workspaces_dir={tmp / 'workspaces'}",
+           f"--FileCheckpoints.checkpoint_dir={tmp / 'checkpoints'}",  # no .ipynb_checkpoints/ in notebooks/
+           # a server orphaned by a killed pytest still ends by itself
+           "--MappingKernelManager.cull_idle_timeout=600", "--MappingKernelManager.cull_interval=60",
+           "--ServerApp.shutdown_no_activity_timeout=900", "--LabApp.extension_manager=readonly"]
+    if os.geteuid() == 0:  # CI runs as root
+        cmd.append("--allow-root")
+    log = tmp / "server.log"
+    with log.open("wb") as out:
+        proc = subprocess.Popen(cmd, stdout=out, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL, env=env,
+                                cwd=NOTEBOOK_DIR, start_new_session=True)
+    url = f"http://127.0.0.1:{port}"
+    server = Lab(url, token, log)
+    try:
+        deadline = time.monotonic() + SERVER_START_TIMEOUT
+        while True:
+            if proc.poll() is not None:
+                pytest.fail(f"JupyterLab exited with code {proc.returncode}:\n{server.log_tail()}")
+            try:
+                with urllib.request.urlopen(f"{url}/api/status?token={token}", timeout=2) as reply:
+                    if reply.status == 200:
+                        break
+            except OSError:
+                pass
+            if time.monotonic() > deadline:
+                pytest.fail(f"JupyterLab did not answer within {SERVER_START_TIMEOUT} s:\n{server.log_tail()}")
+            time.sleep(0.2)
+        yield server
+    finally:
+        _stop(proc)
+
+
+# --- the browser -----------------------------------------------------------------------------------
+
+TABS = 2  # one notebook is checked in one tab while the next one runs in the other
+
+
+def _new_tab(browser, lab: Lab, workspace: str):
+    """A browser context (own cookies, own storage) with JupyterLab loading in it."""
+    context = browser.new_context(viewport=VIEWPORT)
+    # The page never writes a notebook: a save (autosave is off anyway), a rename or a delete is
+    # refused and reported. (Opening a notebook POSTs a checkpoint: that goes to the temp dir.)
+    writes = []
+
+    def guard(route):
+        method, url = route.request.method, route.request.url.split("?")[0]
+        if method in ("PUT", "PATCH", "DELETE") or (method == "POST" and not url.endswith("/checkpoints")):
+            writes.append(f"{method} {url}")
+            route.abort()
+        else:
+            route.continue_()
+
+    context.route("**/api/contents/**", guard)
+    page = context.new_page()
+    page.set_default_timeout(WIDGET_TIMEOUT)
+    page.writes = writes
+    page.goto(f"{lab.url}/lab/workspaces/{workspace}?reset&token={lab.token}", wait_until="commit", timeout=60_000)
+    return page
+
+
+def _lab_ready(page) -> None:
+    page.wait_for_function("window.jupyterapp !== undefined", timeout=60_000)
+    page.evaluate("async () => { await window.jupyterapp.restored; }")
+    page.evaluate("() => { window.jupyterapp.shell.collapseLeft(); window.jupyterapp.shell.collapseRight(); }")
+
+
+class Runner:
+    """Notebooks in flight: the one being checked, and the next one, already running in another tab."""
+
+    def __init__(self, pages, queue: list[str]):
+        self.free, self.queue, self.tab_of = list(pages), queue, {}
+
+    def start(self, name: str) -> None:
+        """Open ``name`` in a free tab and run all its cells (nothing if it is under way)."""
+        if name in self.tab_of or not self.free:
+            return
+        page = self.free.pop(0)
+        self.tab_of[name] = page
+        page.writes.clear()
+        _start(page, name)
+
+    def take(self, name: str):
+        """The tab where ``name`` runs; the next notebook of the session starts meanwhile."""
+        if name not in self.tab_of and not self.free:  # tests run out of the expected order
+            for other in list(self.tab_of):
+                self.release(other)
+        self.start(name)
+        later = self.queue[self.queue.index(name) + 1:] if name in self.queue else []
+        if later:
+            self.start(later[0])
+        return self.tab_of[name]
+
+    def release(self, name: str) -> None:
+        page = self.tab_of.pop(name, None)
+        if page is not None:
+            _close(page, name)
+            self.free.append(page)
+
+
+@pytest.fixture(scope="module")
+def runner(lab, request):
+    """One Chromium with JupyterLab in two tabs, shared by every notebook of the session."""
+    # this module's notebooks, in the order the session runs them (nbval's items have no module)
+    queue = [item.callspec.params["notebook"].name for item in request.session.items
+             if getattr(item, "module", None) is request.module and hasattr(item, "callspec")]
+    with sync_playwright() as pw:
+        browser = pw.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_FLAGS)
+        try:
+            pages = [_new_tab(browser, lab, f"check-{i}") for i in range(TABS)]
+            for page in pages:
+                _lab_ready(page)
+            yield Runner(pages, queue)
+        finally:
+            browser.close()
+
+
+# --- one notebook ------------------------------------------------------------------------------------
+
+
+def _start(page, name: str) -> None:
+    """Open the notebook and run all its cells, in the page, without waiting (see _wait_until_run).
+
+    Its committed outputs and counts are cleared first, so everything checked later is
+    this run's. Running all cells is Run → Run All Cells: the menu's command.
+    """
+    page.evaluate(JS_PANEL + """
+      (path) => {
+        window.kaiRuns = window.kaiRuns || {};
+        const run = window.kaiRuns[path] = {error: null, started: false};
+        const app = window.jupyterapp;
+        (async () => {
+          const w = await app.commands.execute('docmanager:open', {path, factory: 'Notebook'});
+          await w.context.ready;
+          await w.sessionContext.ready;
+          for (const cell of w.content.widgets) {
+            if (cell.model.type === 'code') cell.model.clearExecution();
+          }
+          app.shell.activateById(w.id);
+          run.started = true;
+          await app.commands.execute('notebook:run-all-cells');
+        })().catch(error => {  // after the start, a failing cell is reported cell by cell instead
+          if (!run.started) run.error = String((error && error.stack) || error);
+        });
+      }""", name)
+
+
+def _close(page, name: str) -> None:
+    """Close the notebook without saving it; its kernel shuts down in the background."""
+    try:
+        page.evaluate(JS_PANEL + """
+          (path) => {
+            const w = panelFor(path);
+            if (!w) return;
+            w.sessionContext.shutdown().catch(() => {});
+            w.dispose();
+          }""", name)
+    except PlaywrightError:
+        pass
+
+
+def _wait_until_run(page, name: str) -> None:
+    """Until the kernel is idle, no cell is queued, and every code cell ran (or one failed)."""
+    done = page.wait_for_function(JS_PANEL + """
+      (path) => {
+        const run = window.kaiRuns[path];
+        if (run.error) return {error: run.error};
+        if (!run.started) return false;
+        const w = panelFor(path);
+        const kernel = w.sessionContext.session.kernel;
+        if (kernel.status !== 'idle') return false;
+        const cells = w.content.widgets.filter(c => c.model.type === 'code');
+        if (cells.some(c => c.model.executionState === 'running'
+                            || c.node.querySelector('.jp-InputPrompt').textContent.includes('*'))) return false;
+        const failed = cells.some(c => c.model.outputs.toJSON().some(o => o.output_type === 'error'));
+        return (failed || cells.every(c => c.model.sharedModel.getSource().trim() === ''
+                                           || c.model.executionCount !== null)) && {error: null};
+      }""", arg=name, timeout=RUN_TIMEOUT * 1000, polling=200).json_value()
+    if done["error"]:
+        pytest.fail(f"{name} could not be opened and run in JupyterLab: {done['error']}")
+
+
+def _cells(page, name: str) -> list[dict]:
+    """What each cell holds and shows; each cell's node is tagged data-kai-cell=<index>."""
+    return page.evaluate(JS_PANEL + """
+      (path) => panelFor(path).content.widgets.map((cell, i) => {
+        const m = cell.model, node = cell.node;
+        node.setAttribute('data-kai-cell', String(i));
+        const info = {index: i, type: m.type, source: m.sharedModel.getSource(), count: null,
+                      errors: [], tracebacks: [], widgetErrors: [], explorers: 0, players: 0};
+        if (m.type !== 'code') return info;
+        info.count = m.executionCount;
+        for (const o of m.outputs.toJSON()) {
+          if (o.output_type === 'error') info.errors.push(`${o.ename}: ${o.evalue}`);
+        }
+        const stderr = '.jp-OutputArea-output[data-mime-type="application/vnd.jupyter.stderr"]';
+        for (const e of node.querySelectorAll(stderr)) {
+          const text = e.innerText;
+          if (text.includes('Traceback')) info.tracebacks.push(text.trim().split('\\n').slice(-1)[0]);
+        }
+        for (const e of node.querySelectorAll('.jp-OutputArea-output')) {
+          const text = e.innerText.trim();
+          if (/^Error displaying widget/.test(text)) info.widgetErrors.push(text.split('\\n')[0]);
+        }
+        info.explorers = [...node.querySelectorAll('.jp-OutputArea-output')].filter(
+          e => e.querySelector('img.widget-image') && e.querySelector('.widget-slider')).length;
+        info.players = [...node.querySelectorAll('.animation')].filter(
+          e => e.querySelector('[id^="_anim_"]')).length;
+        return info;
+      })""", name)
+
+
+def _where(name: str, cell: dict) -> str:
+    lines = [line.strip() for line in cell["source"].splitlines() if line.strip()]
+    first = next((line for line in lines if not line.startswith("#")), lines[0] if lines else "")
+    count = f" [In {cell['count']}]" if cell["count"] is not None else ""
+    return f"{name}, cell {cell['index'] + 1}{count} `{first[:60]}`"
+
+
+def _check_explorers(page, cell_node, where: str) -> list[str]:
+    """The explore() widget: sliders and a picture; a slider moved by keyboard redraws the picture."""
+    outputs = cell_node.locator(".jp-OutputArea-output")
+    explorers = outputs.filter(has=page.locator("img.widget-image")).filter(has=page.locator(".widget-slider"))
+    try:
+        explorers.first.wait_for(state="visible", timeout=WIDGET_TIMEOUT)
+    except PlaywrightError:
+        return [f"{where}: no explore widget with sliders and a picture was rendered"]
+    problems = []
+    for k in range(explorers.count()):
+        widget = explorers.nth(k)
+        image = widget.locator("img.widget-image").first
+        slider = widget.locator(".widget-slider").first
+        label = slider.locator(".widget-label").first.inner_text().strip() or "the first slider"
+        handle, readout = slider.locator(".noUi-handle").first, slider.locator(".widget-readout").first
+        try:
+            page.wait_for_function("img => img.complete && img.naturalWidth > 0", arg=image.element_handle())
+        except PlaywrightError:
+            problems.append(f"{where}: explore widget {k + 1} shows no picture")
+            continue
+        before_src, before_value = image.get_attribute("src"), readout.inner_text()
+        for key in ("ArrowRight", "ArrowLeft"):  # left if the slider already sits at its maximum
+            for _ in range(3):
+                handle.press(key)
+            if readout.inner_text() != before_value:
+                break
+        if readout.inner_text() == before_value:
+            problems.append(f"{where}: slider '{label}' of explore widget {k + 1} did not move with the arrow keys")
+            continue
+        try:
+            page.wait_for_function("([img, src]) => img.src !== src && img.complete && img.naturalWidth > 0",
+                                   arg=[image.element_handle(), before_src])
+        except PlaywrightError:
+            problems.append(f"{where}: moving slider '{label}' ({before_value} → {readout.inner_text()}) "
+                            f"did not change the picture of explore widget {k + 1}")
+    return problems
+
+
+def _check_players(page, cell_node, where: str) -> list[str]:
+    """matplotlib's jshtml player: an <img> frame, the buttons, and a step button that changes the frame."""
+    players = cell_node.locator(".animation")
+    try:
+        players.first.wait_for(state="visible", timeout=WIDGET_TIMEOUT)
+    except PlaywrightError:
+        return [f"{where}: no animation player (matplotlib jshtml) was rendered"]
+    problems = []
+    for k in range(players.count()):
+        player = players.nth(k)
+        image = player.locator("img[id^=_anim_img]").first
+        buttons = player.locator(".anim-buttons button")
+        if buttons.count() < 9:
+            problems.append(f"{where}: animation player {k + 1} has {buttons.count()} buttons, expected 9")
+            continue
+        try:
+            page.wait_for_function("img => img.src.startsWith('data:image') && img.complete && img.naturalWidth > 0",
+                                   arg=image.element_handle())
+        except PlaywrightError:
+            problems.append(f"{where}: animation player {k + 1} shows no frame (its script did not run?)")
+            continue
+        frames = int(player.locator("input.anim-slider").first.get_attribute("max") or 0) + 1
+        if frames < 2:
+            problems.append(f"{where}: animation player {k + 1} has {frames} frame(s)")
+            continue
+        player.locator("button[title='Pause']").click()
+        player.locator("button[title='First frame']").click()
+        before = image.get_attribute("src")
+        player.locator("button[title='Next frame']").click()
+        try:
+            page.wait_for_function("([img, src]) => img.src !== src", arg=[image.element_handle(), before])
+        except PlaywrightError:
+            problems.append(f"{where}: the step button ('Next frame') of animation player {k + 1} "
+                            "did not change the frame")
+    return problems
+
+
+def _screenshot(page, name: str) -> Path:
+    """The whole notebook: the window is made as tall as the notebook for the capture."""
+    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+    path = SCREENSHOTS / f"{Path(name).stem}.png"
+    hidden = page.evaluate(JS_PANEL + """
+      (path) => {
+        const w = panelFor(path);
+        let hidden = 0;
+        for (const e of [w.content.node, ...w.content.node.querySelectorAll('*')]) {
+          if (e.scrollHeight > e.clientHeight + 1 && getComputedStyle(e).overflowY !== 'visible') {
+            hidden = Math.max(hidden, e.scrollHeight - e.clientHeight);
+          }
+        }
+        return hidden;
+      }""", name)
+    height = min(page.viewport_size["height"] + hidden, MAX_SCREENSHOT_HEIGHT)
+    page.set_viewport_size({"width": VIEWPORT["width"], "height": height})
+    try:
+        # two animation frames: JupyterLab has laid out and painted the taller window
+        page.evaluate("() => new Promise(done => requestAnimationFrame(() => requestAnimationFrame(done)))")
+        page.screenshot(path=path, caret="initial")  # (hiding the caret costs a relayout)
+    finally:
+        page.set_viewport_size(VIEWPORT)  # a tall window makes every later repaint expensive
+    return path
+
+
+@pytest.mark.parametrize("notebook", NOTEBOOKS, ids=lambda p: p.stem)
+def test_notebook_runs_in_jupyterlab(runner, lab, notebook):
+    name = notebook.name
+    page = runner.take(name)
+    problems = []
+    try:
+        try:
+            _wait_until_run(page, name)
+        except PlaywrightError as error:
+            pytest.fail(f"{name}: Run All Cells did not finish within {RUN_TIMEOUT} s "
+                        f"({str(error).splitlines()[0]})\nserver log:\n{lab.log_tail()}")
+        cells = _cells(page, name)
+        stopped = None
+        for cell in cells:
+            if cell["type"] != "code" or not cell["source"].strip():
+                continue
+            where = _where(name, cell)
+            shown = cell["errors"] or cell["tracebacks"]
+            for error in shown:
+                problems.append(f"{where}: {error}")
+            for error in cell["widgetErrors"]:
+                problems.append(f"{where}: a widget did not render: {error}")
+            if cell["errors"] and stopped is None:
+                stopped = cell
+            if cell["count"] is None:
+                if stopped is None:
+                    problems.append(f"{where}: was not run")
+                continue
+            node = page.locator(f'[data-kai-cell="{cell["index"]}"]')
+            code = "\n".join(line.split("#", 1)[0] for line in cell["source"].splitlines())
+            if cell["explorers"] or EXPLORE_CALL.search(code):
+                problems += _check_explorers(page, node, where)
+            if cell["players"] or SHOW_CALL.search(code):
+                problems += _check_players(page, node, where)
+        if stopped is not None:
+            unrun = sum(1 for c in cells if c["type"] == "code" and c["source"].strip() and c["count"] is None)
+            if unrun:
+                problems.append(f"{name}: Run All Cells stopped at cell {stopped['index'] + 1}; "
+                                f"{unrun} cell(s) after it did not run")
+    finally:
+        try:
+            shot = _screenshot(page, name)
+        except PlaywrightError as error:
+            shot = f"(no screenshot: {error})"
+        runner.release(name)
+    assert not page.writes, f"{name}: the page tried to write the notebook folder (refused): {page.writes}"
+    assert not problems, (f"{name}: {len(problems)} problem(s) a learner would see after Run All Cells:\n  "
+                          + "\n  ".join(problems) + f"\nscreenshot: {shot}")
