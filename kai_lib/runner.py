@@ -119,16 +119,17 @@ def run(
         for k in range(1, steps + 1):
             new = optimizer.step(theta, counted_grad)
             new_loss = surface(new)
-            ok = np.all(np.isfinite(new), axis=-1) & np.isfinite(new_loss)
-            newly_dead = alive & ~ok
-            diverged_at[newly_dead] = k
-            alive &= ok
-            if not alive.any():
-                break
-            new = np.where(alive[..., None], new, theta)
+            ok = np.isfinite(new_loss) & np.isfinite(new).all(axis=-1)
+            if not (ok.all() and alive.all()):  # somebody left the finite world: flag, freeze
+                diverged_at[alive & ~ok] = k
+                alive &= ok
+                if not alive.any():
+                    break
+                new = np.where(alive[..., None], new, theta)
+                new_loss = np.where(alive, new_loss, loss[-1])
             theta = new
             path.append(theta)
-            loss.append(np.where(alive, new_loss, loss[-1]))
+            loss.append(new_loss)
 
     diverged = ~alive
     if batch_shape == ():
