@@ -354,28 +354,10 @@ def adam_bias_correction(path: Path) -> None:
 
 # --- gradient descent itself --------------------------------------------------------------
 
-def _line_fit_surface(data) -> surfaces.Surface:
-    """``data.surface()`` with J and ∇J in closed form (from the data's moments).
-
-    The same function, but a contour grid costs a few array operations instead of a
-    mean over every data point at each of its 90 000 nodes.
-    """
-    x, y = data.x, data.y
-    sxx, sx, sxy, sy, syy = (float(np.mean(a)) for a in (x * x, x, x * y, y, y * y))
-
-    def value(w, b):
-        return 0.5 * (w * w * sxx + 2 * w * b * sx + b * b - 2 * w * sxy - 2 * b * sy + syy)
-
-    def grad(w, b):
-        return w * sxx + b * sx - sxy, w * sx + b - sy
-
-    return dataclasses.replace(data.surface(), value_fn=value, grad_fn=grad)
-
-
 def batch_vs_minibatch(path: Path) -> None:
     """Full batch, mini-batch and single-sample SGD on a line fit, per epoch and per update."""
     data = make_regression()
-    surface = _line_fit_surface(data)
+    surface = data.surface()
     w_best, b_best = data.minimiser()
     best = float(surface(np.array([w_best, b_best])))
     lr, epochs = 0.1, 10
