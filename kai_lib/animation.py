@@ -37,10 +37,22 @@ __all__ = ["TrajectoryAnimation", "animate", "save_gif", "show", "ANIMATION_MODE
 ANIMATION_MODE_ENV = "KAI_LIB_ANIMATION"
 
 
-def frame_steps(n_steps: int, frames: int) -> np.ndarray:
-    """The step shown in each frame: ``frames`` steps spread evenly over ``0 … n_steps``."""
+def frame_steps(n_steps: int, frames: int, pace: float = 1.0) -> np.ndarray:
+    """The step shown in each frame: ``frames`` distinct steps from ``0`` to ``n_steps``.
+
+    Frame ``i`` of ``F`` shows step ``n_steps·(i/(F−1))**pace``: ``pace = 1`` spreads the
+    frames evenly; ``pace > 1`` plays the first steps, where a race's action often is, in
+    slow motion and speeds up later. Every frame still shows a different step.
+    """
     frames = max(1, min(frames, n_steps + 1))
-    return np.unique(np.round(np.linspace(0, n_steps, frames)).astype(int))
+    if frames == 1:
+        return np.array([n_steps])
+    steps = np.round(n_steps * np.linspace(0, 1, frames) ** pace).astype(int)
+    for i in range(1, frames):  # no repeated frame: at least one step apart
+        steps[i] = max(steps[i], steps[i - 1] + 1)
+    for i in range(frames - 2, -1, -1):  # and still ending on the last step
+        steps[i] = min(steps[i], steps[i + 1] - 1)
+    return steps
 
 
 class TrajectoryAnimation(FuncAnimation):
@@ -52,11 +64,11 @@ class TrajectoryAnimation(FuncAnimation):
     """
 
     def __init__(self, fig, ax, trajs: Mapping[str, Trajectory], frames: int = 60, interval: int = 80,
-                 counter: bool = True, legend: bool = True, **kwargs):
+                 counter: bool = True, legend: bool = True, pace: float = 1.0, **kwargs):
         self.trajs = dict(trajs)
         self.paths = {label: _segments(t.path) for label, t in self.trajs.items()}
         n_steps = max(len(t.path) - 1 for t in self.trajs.values())
-        self.steps_shown = frame_steps(n_steps, frames)
+        self.steps_shown = frame_steps(n_steps, frames, pace)
         self.trails, self.heads, self.crosses = {}, {}, {}
         self.colors = ["red", "black", "white", "gold"]
         for i, (label, segs) in enumerate(self.paths.items()):
@@ -134,6 +146,7 @@ def animate(
     figsize: tuple[float, float] = (7.0, 5.2),
     ax=None,
     legend: bool = True,
+    pace: float = 1.0,
 ) -> TrajectoryAnimation:
     """All ``trajs`` racing from the start over the contours of ``surface``.
 
@@ -147,6 +160,8 @@ def animate(
         figsize: the figure size in inches (large enough for a classroom).
         ax: draw into this axes instead of a new figure.
         legend: show a legend.
+        pace: ``1`` spreads the frames evenly over the run; ``2`` plays the early steps in
+            slow motion (see :func:`frame_steps`).
 
     Returns:
         A :class:`TrajectoryAnimation` (a ``FuncAnimation``). A diverged run stops at
@@ -166,7 +181,8 @@ def animate(
     if title is not None:
         ax.set_title(title)
     fig.tight_layout()
-    return TrajectoryAnimation(fig, ax, trajs, frames=frames, interval=interval, legend=legend and any(trajs))
+    return TrajectoryAnimation(fig, ax, trajs, frames=frames, interval=interval, legend=legend and any(trajs),
+                               pace=pace)
 
 
 def save_gif(anim: FuncAnimation, path: str | os.PathLike, dpi: int = 72, fps: int | None = None) -> Path:

@@ -60,21 +60,6 @@ def _save(fig, path: Path) -> None:
     plt.close(fig)
 
 
-def _eased_steps(n_steps: int, frames: int, pace: float) -> np.ndarray:
-    """``frames`` strictly increasing steps from 0 to ``n_steps``, spaced like t**pace.
-
-    ``pace`` > 1 shows the first steps in slow motion (where a race's action is) and
-    speeds up later; every frame still shows a different step.
-    """
-    frames = min(frames, n_steps + 1)
-    steps = np.round(n_steps * np.linspace(0, 1, frames) ** pace).astype(int)
-    for i in range(1, frames):  # no repeated frame: at least one step apart
-        steps[i] = max(steps[i], steps[i - 1] + 1)
-    for i in range(frames - 2, -1, -1):  # and still ending on the last step
-        steps[i] = min(steps[i], steps[i + 1] - 1)
-    return steps
-
-
 # --- the three races -----------------------------------------------------------------------
 
 def race_gif(name: str, path: Path, dpi: int = GIF_DPI) -> Path:
@@ -85,7 +70,7 @@ def race_gif(name: str, path: Path, dpi: int = GIF_DPI) -> Path:
     # Drawn slowest-last, so SGD's short path is not hidden under the others'; the
     # legend keeps the slides' order.
     drawn = {labels[opt]: trajs[opt] for opt in reversed(list(trajs))}
-    anim = animate(r.surface, drawn, frames=r.frames, title=r.title, legend=False)
+    anim = animate(r.surface, drawn, frames=r.frames, title=r.title, legend=False, pace=r.pace)
     ax = anim.trails[labels["SGD"]][0].axes
     if r.xlim is not None:
         ax.set_xlim(r.xlim)
@@ -95,7 +80,6 @@ def race_gif(name: str, path: Path, dpi: int = GIF_DPI) -> Path:
         ax.annotate(text, xy, xytext=(6, -16), textcoords="offset points", fontsize=10, zorder=2)
     ax.legend(handles=[anim.trails[labels[opt]][0] for opt in trajs], loc=r.legend_loc,
               fontsize="small", framealpha=0.9)
-    anim.steps_shown = _eased_steps(r.steps, len(anim.steps_shown), r.pace)
     try:
         return save_gif(anim, path, dpi=dpi)
     finally:

@@ -35,6 +35,10 @@ def test_frame_steps_cover_the_run_evenly():
     assert len(steps) == 60 and steps[0] == 0 and steps[-1] == 300
     assert np.all(np.diff(steps) > 0)
     np.testing.assert_array_equal(frame_steps(10, 60), np.arange(11))  # short runs: every step
+    slow_start = frame_steps(300, 60, pace=2.0)
+    assert len(slow_start) == 60 and slow_start[0] == 0 and slow_start[-1] == 300
+    assert np.all(np.diff(slow_start) > 0)
+    assert np.diff(slow_start)[:5].max() < np.diff(slow_start)[-5:].min()  # early steps in slow motion
 
 
 def test_animate_returns_a_funcanimation_revealing_each_path(race):
