@@ -100,3 +100,20 @@ def test_index_links_every_notebook():
     index = "\n".join(c.source for c in read(PATHS[0]).cells[1:-1])
     for path in PATHS[1:]:
         assert f"({path.name})" in index, f"00-index does not link {path.name}"
+
+
+def test_executed_output_is_made_repeatable():
+    nb = nbformat.v4.new_notebook()
+    cell = nbformat.v4.new_code_cell("print(1); print(2); w")
+    cell.outputs = [
+        nbformat.v4.new_output("stream", name="stdout", text="1\n"),
+        nbformat.v4.new_output("stream", name="stdout", text="2\n"),
+        nbformat.v4.new_output("display_data", data={
+            "application/vnd.jupyter.widget-view+json": {"model_id": "3f2a9c", "version_major": 2},
+            "text/plain": "HBox()"}),
+    ]
+    nb.cells = [cell]
+    out = nbtools._repeatable(nb, "03-momentum").cells[0].outputs
+    assert [o.output_type for o in out] == ["stream", "display_data"]
+    assert out[0].text == "1\n2\n"
+    assert out[1].data["application/vnd.jupyter.widget-view+json"]["model_id"] == "03-momentum-widget-1"
