@@ -147,6 +147,8 @@ def animate(
     ax=None,
     legend: bool = True,
     pace: float = 1.0,
+    xlim: tuple[float, float] | None = None,
+    ylim: tuple[float, float] | None = None,
 ) -> TrajectoryAnimation:
     """All ``trajs`` racing from the start over the contours of ``surface``.
 
@@ -162,6 +164,7 @@ def animate(
         legend: show a legend.
         pace: ``1`` spreads the frames evenly over the run; ``2`` plays the early steps in
             slow motion (see :func:`frame_steps`).
+        xlim, ylim: the view, if not the surface's (a zoom); divergence marks keep to it.
 
     Returns:
         A :class:`TrajectoryAnimation` (a ``FuncAnimation``). A diverged run stops at
@@ -178,6 +181,10 @@ def animate(
     else:
         fig = ax.figure
     plot_contours(surface, ax=ax, starts=start_points(trajs))
+    if xlim is not None:
+        ax.set_xlim(xlim)
+    if ylim is not None:
+        ax.set_ylim(ylim)
     if title is not None:
         ax.set_title(title)
     fig.tight_layout()

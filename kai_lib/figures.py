@@ -70,11 +70,9 @@ def race_gif(name: str, path: Path, dpi: int = GIF_DPI) -> Path:
     # Drawn slowest-last, so SGD's short path is not hidden under the others'; the
     # legend keeps the slides' order.
     drawn = {labels[opt]: trajs[opt] for opt in reversed(list(trajs))}
-    anim = animate(r.surface, drawn, frames=r.frames, title=r.title, legend=False, pace=r.pace)
+    anim = animate(r.surface, drawn, frames=r.frames, title=r.title, legend=False, pace=r.pace,
+                   xlim=r.xlim, ylim=r.ylim)
     ax = anim.trails[labels["SGD"]][0].axes
-    if r.xlim is not None:
-        ax.set_xlim(r.xlim)
-        ax.set_ylim(r.ylim)
     for text, xy in r.landmarks:
         ax.plot(*xy, "P", color="white", markeredgecolor="k", markersize=10, zorder=2)
         ax.annotate(text, xy, xytext=(6, -16), textcoords="offset points", fontsize=10, zorder=2)
