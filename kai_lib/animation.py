@@ -30,7 +30,8 @@ from .runner import Trajectory
 from .surfaces import Surface
 from .surfaces import get as get_surface
 
-__all__ = ["TrajectoryAnimation", "animate", "save_gif", "show", "ANIMATION_MODE_ENV"]
+__all__ = ["TrajectoryAnimation", "TrajectoryAnimation3D", "animate", "animate_3d", "save_gif", "show",
+           "ANIMATION_MODE_ENV"]
 
 #: Environment variable that picks how :func:`show` displays an animation:
 #: ``"jshtml"`` (default, the interactive player) or ``"gif"`` (small, for committing).
@@ -149,6 +150,8 @@ def animate(
     pace: float = 1.0,
     xlim: tuple[float, float] | None = None,
     ylim: tuple[float, float] | None = None,
+    view: str = "2d",
+    **view_3d,
 ) -> TrajectoryAnimation:
     """All ``trajs`` racing from the start over the contours of ``surface``.
 
@@ -165,12 +168,21 @@ def animate(
         pace: ``1`` spreads the frames evenly over the run; ``2`` plays the early steps in
             slow motion (see :func:`frame_steps`).
         xlim, ylim: the view, if not the surface's (a zoom); divergence marks keep to it.
+        view: ``"2d"`` (contours, the default) or ``"3d"``: the surface in 3-D, drawn by
+            :func:`animate_3d`, which takes the camera (``elev``, ``azim``), ``zlim`` and
+            the rest as further keywords (``ax`` is not used there).
 
     Returns:
         A :class:`TrajectoryAnimation` (a ``FuncAnimation``). A diverged run stops at
         its last finite point and a red ✕ appears there (or where it left the view);
         the others go on.
     """
+    if view == "3d":
+        return animate_3d(surface, trajs, frames=frames, interval=interval, title=title, legend=legend, pace=pace,
+                          xlim=xlim, ylim=ylim, **view_3d)
+    if view != "2d" or view_3d:
+        raise ValueError(f"view must be '2d' or '3d' (with the 3-D keywords), got view={view!r}"
+                         + (f" and {sorted(view_3d)}" if view_3d else ""))
     surface = get_surface(surface)
     if isinstance(trajs, Trajectory):
         trajs = {"": trajs}
@@ -307,3 +319,155 @@ def show(anim: FuncAnimation, mode: str | None = None, dpi: int | None = None):
         return _Player(jshtml(anim, dpi=dpi or 100))
     finally:
         plt.close(anim._fig)
+
+
+# --- the races in 3-D ------------------------------------------------------------------------
+
+def _lift_path(surface: Surface, seg: np.ndarray, xlim, ylim, zlim, lift: float) -> np.ndarray:
+    """A 2-D path ``(T, 2)`` as a 3-D path ``(T', 3)`` on the surface, kept inside the box.
+
+    z is J(x, y) raised by ``lift`` (so the line lies on top of the surface, not in it)
+    and clipped to ``zlim``. A path that leaves the x–y view ends where it crosses the
+    view's edge (matplotlib's 3-D axes do not clip lines to the box).
+    """
+    inside = ((seg[:, 0] >= xlim[0]) & (seg[:, 0] <= xlim[1]) & (seg[:, 1] >= ylim[0]) & (seg[:, 1] <= ylim[1]))
+    if not inside.all():
+        first_out = int(np.argmin(inside))
+        if first_out == 0:  # starts outside the view: only its clipped start
+            seg = np.clip(seg[:1], [xlim[0], ylim[0]], [xlim[1], ylim[1]])
+        else:
+            edge = divergence_mark(seg[: first_out + 1], xlim, ylim)  # where it crosses the edge
+            seg = np.vstack([seg[:first_out], edge])
+    z = np.clip(surface(seg), zlim[0], zlim[1]) + lift
+    return np.column_stack([seg, z])
+
+
+class TrajectoryAnimation3D(TrajectoryAnimation):
+    """:class:`TrajectoryAnimation` on a 3-D axes: the surface drawn once, paths on top.
+
+    Each frame moves the trails and heads with ``set_data_3d``; rendered by blitting
+    (:meth:`TrajectoryAnimation.render_frames`), the paths are drawn after the surface,
+    so the surface never hides them.
+
+    Attributes:
+        paths3d: ``{label: [(T', 3) array, ...]}``, the lifted, clipped paths.
+    """
+
+    def __init__(self, fig, ax, surface: Surface, trajs: Mapping[str, Trajectory], frames: int = 60,
+                 interval: int = 80, counter: bool = True, legend: bool = True, pace: float = 1.0,
+                 zlim=None, lift: float = 0.02, **kwargs):
+        self.trajs = dict(trajs)
+        xlim, ylim, zlim = ax.get_xlim(), ax.get_ylim(), zlim or ax.get_zlim()
+        height = lift * (zlim[1] - zlim[0])
+        self.paths = {label: _segments(t.path) for label, t in self.trajs.items()}
+        self.paths3d = {label: [_lift_path(surface, seg, xlim, ylim, zlim, height) for seg in segs]
+                        for label, segs in self.paths.items()}
+        n_steps = max(len(t.path) - 1 for t in self.trajs.values())
+        self.steps_shown = frame_steps(n_steps, frames, pace)
+        self.trails, self.heads, self.crosses = {}, {}, {}
+        self.colors = ["red", "black", "white", "gold"]
+        for i, (label, segs) in enumerate(self.paths3d.items()):
+            color = color_for(label, i)
+            self.colors.append(color)
+            flags = _diverged_flags(self.trajs[label])
+            self.trails[label] = [ax.plot([], [], [], color=color, lw=2.2, label=label if j == 0 else "_")[0]
+                                  for j in range(len(segs))]
+            self.heads[label] = [ax.plot([], [], [], "o", color=color, markeredgecolor="k", markersize=8)[0]
+                                 for _ in segs]
+            self.crosses[label] = [(ax.plot(*seg[-1:].T, "X", color="red", markeredgecolor="k", markersize=13,
+                                            visible=False)[0], len(self.paths[label][j]) - 1)
+                                   for j, (seg, flag) in enumerate(zip(segs, flags, strict=True)) if flag]
+        self.counter = ax.text2D(0.02, 0.95, "", transform=ax.transAxes, va="top", fontsize=11,
+                                 bbox=dict(boxstyle="round", fc="white", alpha=0.8)) if counter else None
+        if legend:
+            ax.legend(loc="upper right", fontsize=11, framealpha=0.85)
+        self._n_steps = n_steps
+        FuncAnimation.__init__(self, fig, self._draw_frame_at, frames=len(self.steps_shown), init_func=self._init,
+                               interval=interval, blit=True, **kwargs)
+
+    def _init(self):
+        for label in self.paths3d:
+            for line in self.trails[label] + self.heads[label]:
+                line.set_data_3d([], [], [])
+        return self._artists()
+
+    def _draw_frame_at(self, i):
+        k = int(self.steps_shown[i])
+        for label, segs in self.paths3d.items():
+            for seg, trail, head in zip(segs, self.trails[label], self.heads[label], strict=True):
+                upto = seg[: min(k, len(seg) - 1) + 1]
+                trail.set_data_3d(upto[:, 0], upto[:, 1], upto[:, 2])
+                head.set_data_3d(upto[-1:, 0], upto[-1:, 1], upto[-1:, 2])
+            for cross, last in self.crosses[label]:
+                cross.set_visible(k > last)
+        if self.counter is not None:
+            self.counter.set_text(f"step {k} / {self._n_steps}")
+        return self._artists()
+
+
+def animate_3d(
+    surface: Surface | str,
+    trajs: Mapping[str, Trajectory] | Trajectory,
+    frames: int = 60,
+    interval: int = 80,
+    title: str | None = None,
+    figsize: tuple[float, float] = (9.6, 6.8),
+    legend: bool = True,
+    pace: float = 1.0,
+    elev: float = 30.0,
+    azim: float = -60.0,
+    xlim: tuple[float, float] | None = None,
+    ylim: tuple[float, float] | None = None,
+    zlim: tuple[float, float] | None = None,
+    n: int = 40,
+    alpha: float = 0.45,
+) -> TrajectoryAnimation3D:
+    """All ``trajs`` racing over ``surface`` drawn in 3-D, as Radford drew the saddle.
+
+    The surface is a translucent shaded mesh drawn once (J clipped to ``zlim``, default
+    the range of J over the view); the paths lie on it, lifted by 2% of the height so
+    they stay above it, and end at the view's edge if they leave it.
+
+    Args:
+        surface, trajs, frames, interval, title, legend, pace: as :func:`animate`.
+        figsize: inches (9.6 × 6.8 at 80 dpi is 768 × 544 px).
+        elev, azim: the fixed camera, in degrees (``Axes3D.view_init``).
+        xlim, ylim: the view (default the surface's); zlim: the height shown.
+        n: mesh points per side; alpha: the surface's opacity.
+
+    Returns:
+        A :class:`TrajectoryAnimation3D` (a ``FuncAnimation``, saved by :func:`save_gif`).
+    """
+    surface = get_surface(surface)
+    if isinstance(trajs, Trajectory):
+        trajs = {"": trajs}
+    if not trajs:
+        raise ValueError("trajs must hold at least one trajectory")
+    xlim, ylim = xlim or surface.xlim, ylim or surface.ylim
+    fig = plt.figure(figsize=figsize)
+    ax = fig.add_subplot(projection="3d")
+    X, Y = np.meshgrid(np.linspace(*xlim, n), np.linspace(*ylim, n))
+    Z = surface(np.stack([X, Y], axis=-1))
+    if zlim is None:
+        zlim = (float(Z.min()), float(np.percentile(Z, 98)))
+    Zc = np.clip(Z, *zlim)
+    norm = mcolors.LogNorm(max(zlim[0], 1e-2), zlim[1]) if surface.log_levels and zlim[0] >= 0 else None
+    ax.plot_surface(X, Y, Zc, cmap="Blues_r", norm=norm, alpha=alpha, linewidth=0.3, edgecolor=(0, 0, 0, 0.07),
+                    antialiased=False, rstride=1, cstride=1, shade=True)
+    lift = 0.02 * (zlim[1] - zlim[0])
+    for point in surface.minima:
+        if xlim[0] <= point[0] <= xlim[1] and ylim[0] <= point[1] <= ylim[1]:
+            ax.plot(*point, np.clip(surface(point), *zlim) + lift, "*", color="gold", markeredgecolor="k",
+                    markersize=16, zorder=5)
+    for point in start_points(trajs):
+        ax.plot(*point, np.clip(surface(point), *zlim) + lift, "o", color="white", markeredgecolor="k",
+                markersize=8)
+    ax.set(xlim=xlim, ylim=ylim, zlim=zlim)
+    ax.set_xlabel("$x$", fontsize=12)
+    ax.set_ylabel("$y$", fontsize=12)
+    ax.set_zlabel("$J$", fontsize=12)
+    ax.view_init(elev=elev, azim=azim)
+    ax.set_title(title or surface.title, fontsize=13)
+    fig.subplots_adjust(left=0.0, right=1.0, bottom=0.02, top=0.94)
+    return TrajectoryAnimation3D(fig, ax, surface, trajs, frames=frames, interval=interval,
+                                 legend=legend and any(trajs), pace=pace, zlim=zlim)

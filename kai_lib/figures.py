@@ -15,6 +15,10 @@ current directory) and nowhere else:
 ``adam_bias_correction.png``  m_t vs m̂_t and v_t vs v̂_t from the zero state
 ``batch_vs_minibatch.png`` full batch vs mini-batch vs single sample on a line fit
 ``learning_rate.png``      η too small / right / too large (divergence)
+``saddle_point_3d.gif``    the saddle-point race over the surface in 3-D
+``long_valley_3d.gif``     the long-valley race in 3-D
+``basins_himmelblau.png``  where each slide optimizer ends from 200×200 starts on Himmelblau
+``basins_local_minima.png``  ... on the surface with a shallow and a deep minimum
 =========================  ==============================================================
 
 The race settings live in :mod:`kai_lib.races`. Every figure is deterministic: two
@@ -41,6 +45,7 @@ import numpy as np
 
 from . import optimizers, races, surfaces
 from .animation import animate, save_gif
+from .basins import plot_basins
 from .data import make_regression
 from .plotting import COLORS, mark_minima, plot_contours, plot_paths
 from .runner import run
@@ -82,6 +87,40 @@ def race_gif(name: str, path: Path, dpi: int = GIF_DPI) -> Path:
         return save_gif(anim, path, dpi=dpi)
     finally:
         plt.close(anim._fig)
+
+
+def race_gif_3d(name: str, path: Path, dpi: int = GIF_DPI) -> Path:
+    """The race :data:`kai_lib.races.RACES` ``[name]`` over its surface in 3-D, from the
+    race's camera (``elev``, ``azim``), into the GIF ``path`` (768 px wide at 80 dpi)."""
+    r = races.RACES[name]
+    trajs = races.race(name)
+    labels = {opt: races.label(opt, r.settings[opt]) for opt in trajs}
+    drawn = {labels[opt]: trajs[opt] for opt in reversed(list(trajs))}  # SGD's short path on top
+    anim = animate(r.surface, drawn, frames=r.frames, title=r.title, legend=False, pace=r.pace, view="3d",
+                   elev=r.elev, azim=r.azim)
+    ax = anim.trails[labels["SGD"]][0].axes
+    lift = 0.02 * np.ptp(ax.get_zlim())
+    for text, (x, y) in r.landmarks:
+        z = float(r.surface(np.array([x, y]))) + lift
+        ax.plot([x], [y], [z], "P", color="white", markeredgecolor="k", markersize=11)
+        ax.text(x, y, z + 8 * lift, text, fontsize=11, ha="center", bbox=dict(boxstyle="round", fc="white", alpha=0.85))
+    ax.legend(handles=[anim.trails[labels[opt]][0] for opt in trajs], loc="upper right", fontsize=11,
+              framealpha=0.9)
+    try:
+        return save_gif(anim, path, dpi=dpi)
+    finally:
+        plt.close(anim._fig)
+
+
+# --- basins of attraction --------------------------------------------------------------------
+
+def basins_png(name: str, path: Path) -> None:
+    """Every slide optimizer's basin map, :data:`kai_lib.races.BASINS` ``[name]``."""
+    b = races.BASINS[name]
+    fig = plot_basins(races.basins(name), suptitle=(
+        f"Where does each optimizer end? {b.n}×{b.n} starts on {b.surface.title}, {b.steps} steps, "
+        f"the {b.race.replace('_', ' ')} race's learning rates"))
+    _save(fig, path)
 
 
 # --- momentum ------------------------------------------------------------------------------
@@ -455,6 +494,15 @@ FIGURES: dict[str, tuple[str, Callable[[Path], object]]] = {
     "adam_bias_correction": ("adam_bias_correction.png", adam_bias_correction),
     "batch_vs_minibatch": ("batch_vs_minibatch.png", batch_vs_minibatch),
     "learning_rate": ("learning_rate.png", learning_rate),
+    **{
+        races.RACES[name].gif_3d.removesuffix(".gif"): (races.RACES[name].gif_3d,
+                                                        lambda p, name=name: race_gif_3d(name, p))
+        for name in ("saddle", "long_valley")
+    },
+    **{
+        races.BASINS[name].png.removesuffix(".png"): (races.BASINS[name].png, lambda p, name=name: basins_png(name, p))
+        for name in ("himmelblau", "local_minima")
+    },
 }
 
 

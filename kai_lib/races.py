@@ -34,9 +34,10 @@ from dataclasses import dataclass
 import numpy as np
 
 from . import optimizers, surfaces
+from .basins import BasinMap, basin_map
 from .runner import Trajectory, run
 
-__all__ = ["Race", "RACES", "race", "label"]
+__all__ = ["Race", "RACES", "race", "label", "Basins", "BASINS", "basins"]
 
 #: AdaDelta in every race: Zeiler's ρ = γ = 0.95, and ε = 5e-4 so that its first step is
 #: √(ε/(1−γ)) = 0.1. With the default ε = 1e-6 its steps start at 3e-3 and grow only
@@ -64,6 +65,9 @@ class Race:
         legend_loc: where the legend sits, clear of the paths.
         landmarks: ``(text, (x, y))`` points to mark and name (the saddle point).
         gif: the file name ``python -m kai_lib.figures`` writes.
+        elev, azim: the fixed camera of the 3-D animation, in degrees
+            (``Axes3D.view_init``), chosen so the paths run towards the viewer.
+        gif_3d: the 3-D animation's file name (none if empty).
     """
 
     surface: surfaces.Surface
@@ -80,6 +84,9 @@ class Race:
     legend_loc: str = "lower right"
     landmarks: tuple[tuple[str, tuple[float, float]], ...] = ()
     gif: str = ""
+    elev: float = 30.0
+    azim: float = -60.0
+    gif_3d: str = ""
 
 
 RACES: dict[str, Race] = {
@@ -111,6 +118,11 @@ RACES: dict[str, Race] = {
             "in the 200 steps."
         ),
         gif="long_valley.gif",
+        # From above the start's wall, looking down the valley towards its minimum at the
+        # far right: the swing across the valley and the run along its floor both show.
+        elev=35.0,
+        azim=-70.0,
+        gif_3d="long_valley_3d.gif",
     ),
     "beale": Race(
         surface=surfaces.BEALE,
@@ -171,6 +183,11 @@ RACES: dict[str, Race] = {
         pace=1.5,
         landmarks=(("saddle point", (0.0, 0.0)),),
         gif="saddle_point.gif",
+        # From the +x, +y side: the ridge (y = 0) runs across the picture and the escape
+        # down the y direction comes towards the viewer, as in Radford's animation.
+        elev=30.0,
+        azim=40.0,
+        gif_3d="saddle_point_3d.gif",
     ),
 }
 
@@ -200,4 +217,80 @@ def race(name: str) -> dict[str, Trajectory]:
     return {
         opt_name: run(optimizers.ALL[opt_name](**kwargs), r.surface, start=start, steps=r.steps)
         for opt_name, kwargs in r.settings.items()
+    }
+
+
+# --- basins of attraction ---------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class Basins:
+    """A basin map of every slide optimizer (:mod:`kai_lib.basins`), at one race's settings.
+
+    Attributes:
+        surface: where the starts lie (an ``n``×``n`` grid over its view).
+        race: the key of :data:`RACES` whose ``settings`` (learning rates) every
+            optimizer uses here.
+        why: why that race's settings suit this surface.
+        steps, n, tol: the budget, the grid and the distance that counts as arrived.
+        png: the file name ``python -m kai_lib.figures`` writes.
+    """
+
+    surface: surfaces.Surface
+    race: str
+    why: str
+    steps: int = 500
+    n: int = 200
+    tol: float = 1e-3
+    png: str = ""
+
+    @property
+    def settings(self) -> dict[str, dict[str, float]]:
+        """Optimizer name → hyperparameters: the race's, unchanged."""
+        return RACES[self.race].settings
+
+
+#: The basin maps of the figures and notebooks 03 and 09. Their learning rates are not
+#: new: each map borrows the settings of the race whose surface it resembles.
+BASINS: dict[str, Basins] = {
+    "himmelblau": Basins(
+        surface=surfaces.HIMMELBLAU,
+        race="beale",
+        why=(
+            "Himmelblau's walls are as steep as Beale's (|∇J| ≈ 400 at the view's corners; "
+            "curvature up to 134 at the minimum (−3.78, −3.28), so SGD is stable there only "
+            "for η < 2/134 = 0.015): Beale's race settings (SGD η = 0.01, Momentum and NAG "
+            "η = 0.005) keep every start on the map, while the long valley's (SGD η = 0.1) "
+            "diverge from every one."
+        ),
+        png="basins_himmelblau.png",
+    ),
+    "local_minima": Basins(
+        surface=surfaces.LOCAL_MINIMA,
+        race="long_valley",
+        why=(
+            "A gentle surface like the long valley (curvature at most 2.5 at the minima, "
+            "|∇J| ≤ 5 over the view): the long valley's race settings (SGD η = 0.1, "
+            "Momentum and NAG η = 0.08) are stable everywhere on it, and 500 steps are "
+            "enough for every start to arrive somewhere."
+        ),
+        png="basins_local_minima.png",
+    ),
+}
+
+
+def basins(name: str, n: int | None = None, steps: int | None = None) -> dict[str, BasinMap]:
+    """The basin maps :data:`BASINS` ``[name]`` describes: ``{optimizer name: BasinMap}``.
+
+    ``n`` and ``steps`` override the grid and the budget (a coarse, quick map).
+
+    Raises:
+        KeyError: for an unknown name, listing the known ones.
+    """
+    if name not in BASINS:
+        raise KeyError(f"unknown basin map {name!r}; known: {', '.join(BASINS)}")
+    b = BASINS[name]
+    return {
+        opt_name: basin_map(optimizers.ALL[opt_name](**kwargs), b.surface, n=b.n if n is None else n,
+                            steps=b.steps if steps is None else steps, tol=b.tol, label=label(opt_name, kwargs))
+        for opt_name, kwargs in b.settings.items()
     }

@@ -10,7 +10,7 @@ Plots and animations take :class:`Trajectory` objects and nothing else.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 
@@ -27,7 +27,10 @@ class Trajectory:
 
     Attributes:
         path: ``(steps_taken + 1, ..., 2)`` points, the start included; finite only.
-        loss: ``(steps_taken + 1, ...)`` the surface's value along ``path``.
+            A thinned run (``run(..., record_every=k)``) keeps only the rows of the steps
+            in :attr:`recorded_steps`: row ``i`` is step ``recorded_steps[i]``.
+        loss: ``(steps_taken + 1, ...)`` the surface's value along ``path`` (the same
+            rows as ``path``).
         diverged: ``bool`` for one start point, a ``(...)`` array of flags for a batch.
             A point that diverged stays at its last finite position.
         diverged_at: the step at which each point left the finite world (``-1`` if it
@@ -42,11 +45,23 @@ class Trajectory:
     diverged_at: int | np.ndarray
     grad_evals: int
     surface: Surface
+    #: The step of each row of ``path`` when the run was thinned; ``None``: every step.
+    _recorded_steps: np.ndarray | None = field(default=None, repr=False)
+
+    @property
+    def recorded_steps(self) -> np.ndarray:
+        """The step index of each row of ``path`` and ``loss``: ``0, 1, 2, ...`` for a full
+        run; ``0, k, 2k, ...`` and the last step for ``run(..., record_every=k)``."""
+        if self._recorded_steps is None:
+            return np.arange(len(self.path))
+        return self._recorded_steps
 
     @property
     def steps(self) -> int:
-        """Steps taken (``len(path) - 1``); fewer than asked if every point diverged."""
-        return len(self.path) - 1
+        """Steps taken (the last recorded step); fewer than asked if every point diverged."""
+        if self._recorded_steps is None:
+            return len(self.path) - 1
+        return int(self._recorded_steps[-1])
 
     @property
     def final(self) -> np.ndarray:
@@ -78,6 +93,7 @@ def run(
     start=None,
     steps: int = 200,
     grad_fn=None,
+    record_every: int = 1,
 ) -> Trajectory:
     """Run ``optimizer`` on ``surface`` from ``start`` for ``steps`` steps.
 
@@ -88,17 +104,32 @@ def run(
         steps: how many steps (an int >= 0).
         grad_fn: the gradient the optimizer sees (default ``surface.grad``): pass a noisy
             or mini-batch gradient to run stochastic gradient descent on the surface.
+        record_every: keep the rows of steps ``0, k, 2k, ...`` and always the last step
+            taken (an int >= 1; default 1, every step). ``record_every=steps`` keeps the
+            start and the end only: what a basin map of 200×200 start points needs, in
+            two rows instead of ``steps + 1``. The kept rows are exactly the full run's
+            rows at those steps, and ``diverged`` / ``diverged_at`` are exact whatever is
+            kept (every step is still checked); see :attr:`Trajectory.recorded_steps`.
 
     Returns:
         A :class:`Trajectory`. Divergence is an outcome, not an error: a point whose
         next position or loss is not finite is frozen at its last finite position and
         flagged; the run ends early once every point has diverged. No warning is printed.
+
+    Each step computes what it must and no more: the optimizer's step, the loss at the
+    new points (a point whose coordinates are finite but whose loss overflowed has left
+    the finite world too) and one sum of both, which is finite only if every number in
+    it is. Only on a step where that sum is not finite (or once a point is frozen) does
+    the loop look at each point, flag and freeze. Rows are written into arrays allocated
+    once, so no list of steps is kept and copied.
     """
     surface = get_surface(surface)
     if not isinstance(optimizer, Optimizer):
         raise TypeError(f"optimizer must be a kai_lib optimizer instance, got {optimizer!r}")
     if isinstance(steps, bool) or not isinstance(steps, (int, np.integer)) or steps < 0:
         raise ValueError(f"steps must be an integer >= 0, got {steps!r}")
+    if isinstance(record_every, bool) or not isinstance(record_every, (int, np.integer)) or record_every < 1:
+        raise ValueError(f"record_every must be an integer >= 1, got {record_every!r}")
     theta = _check_start(surface.start if start is None else start)
 
     optimizer.reset()
@@ -114,24 +145,41 @@ def run(
         calls += 1
         return gradient(point)
 
-    path, loss = [theta], [surface(theta)]
+    # Only the kept rows are stored: steps 0, k, 2k, ... and the last step taken.
+    rows = steps // record_every + 1 + (steps % record_every > 0)
+    path = np.empty((rows, *theta.shape))
+    loss = np.empty((rows, *batch_shape))
+    recorded = np.zeros(rows, dtype=int)
+    current_loss = surface(theta)
+    path[0], loss[0] = theta, current_loss
+    kept, taken, all_alive = 1, 0, True
     with np.errstate(all="ignore"):
         for k in range(1, steps + 1):
             new = optimizer.step(theta, counted_grad)
             new_loss = surface(new)
-            ok = np.isfinite(new_loss) & np.isfinite(new).all(axis=-1)
-            if not (ok.all() and alive.all()):  # somebody left the finite world: flag, freeze
-                diverged_at[alive & ~ok] = k
+            # A NaN or an infinity anywhere makes the sum non-finite (a finite sum that
+            # overflows only sends the step to the exact per-point check below).
+            if not (all_alive and np.isfinite(new_loss.sum() + new.sum())):
+                ok = np.isfinite(new_loss) & np.isfinite(new).all(axis=-1)
+                diverged_at[alive & ~ok] = k  # somebody left the finite world: flag, freeze
                 alive &= ok
                 if not alive.any():
                     break
+                all_alive = bool(alive.all())
                 new = np.where(alive[..., None], new, theta)
-                new_loss = np.where(alive, new_loss, loss[-1])
-            theta = new
-            path.append(theta)
-            loss.append(new_loss)
+                new_loss = np.where(alive, new_loss, current_loss)
+            theta, current_loss, taken = new, new_loss, k
+            if k % record_every == 0:
+                path[kept], loss[kept], recorded[kept] = theta, current_loss, k
+                kept += 1
+    if taken % record_every:  # the last step taken, when it is not a multiple of k
+        path[kept], loss[kept], recorded[kept] = theta, current_loss, taken
+        kept += 1
+    if kept < rows:  # every point diverged before the end
+        path, loss, recorded = path[:kept].copy(), loss[:kept].copy(), recorded[:kept].copy()
+    thinned = None if record_every == 1 else recorded
 
     diverged = ~alive
     if batch_shape == ():
-        return Trajectory(np.array(path), np.array(loss), bool(diverged), int(diverged_at), calls, surface)
-    return Trajectory(np.array(path), np.array(loss), diverged, diverged_at, calls, surface)
+        return Trajectory(path, loss, bool(diverged), int(diverged_at), calls, surface, thinned)
+    return Trajectory(path, loss, diverged, diverged_at, calls, surface, thinned)
