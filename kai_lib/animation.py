@@ -399,7 +399,7 @@ class TrajectoryAnimation3D(TrajectoryAnimation):
                 trail.set_data_3d(upto[:, 0], upto[:, 1], upto[:, 2])
                 head.set_data_3d(upto[-1:, 0], upto[-1:, 1], upto[-1:, 2])
             for cross, last in self.crosses[label]:
-                cross.set_visible(k > last)
+                cross.set_visible(k >= last)  # as soon as the trail reaches its last finite point
         if self.counter is not None:
             self.counter.set_text(f"step {k} / {self._n_steps}")
         return self._artists()

@@ -346,7 +346,7 @@ def explore_basins(optimizer_cls: type[Optimizer], surface: Surface | str, n: in
     box = W.VBox([W.HBox(list(sliders.values())), status, image])
 
     def update(**values):
-        for name, value in values.items():
+        for name in values:
             if name not in sliders:
                 raise TypeError(f"no slider named {name!r}; sliders: {', '.join(sliders)}")
         hyper = {**defaults, **{k: w.value for k, w in sliders.items()}, **values}
@@ -368,6 +368,6 @@ def explore_basins(optimizer_cls: type[Optimizer], surface: Surface | str, n: in
 
     for widget in sliders.values():
         widget.observe(lambda change: update(), names="value")
-    box.sliders, box.update = sliders, update
+    box.sliders, box.update, box.image = sliders, update, image
     update()
     return box

@@ -1,6 +1,6 @@
 """Benchmarks, measured and reported, never enforced by a timed test.
 
-    python -m kai_lib.bench          # slider latency of explore(), and animation rendering
+    python -m kai_lib.bench          # slider latency of explore(), animation rendering, basin maps
 
 Slider latency is the time from setting a slider's value to the widget holding the new
 picture (the run of ``steps`` steps, the redraw and the PNG encoding), measured in the
@@ -13,6 +13,7 @@ from __future__ import annotations
 import argparse
 import statistics
 import time
+import tracemalloc
 
 import matplotlib
 
@@ -20,8 +21,9 @@ matplotlib.use("Agg")
 
 import numpy as np  # noqa: E402
 
-from . import optimizers, surfaces  # noqa: E402
+from . import optimizers, races, surfaces  # noqa: E402
 from .animation import animate, gif_bytes, jshtml  # noqa: E402
+from .basins import basin_map, start_grid  # noqa: E402
 from .runner import run  # noqa: E402
 from .widgets import explore  # noqa: E402
 
@@ -44,6 +46,32 @@ def slider_latency(optimizer_name: str, surface: str, steps: int = 300, changes:
     return times
 
 
+def basins_cost(n: int = 200, steps: int = 500) -> dict[str, tuple[float, float]]:
+    """Seconds and peak traced MB of the Himmelblau basin maps: ``"seven"`` (every slide
+    optimizer at :data:`kai_lib.races.BASINS` settings, ``record_every=steps``), and SGD
+    alone both ways: ``"SGD thinned"`` and ``"SGD full path"`` (``record_every=1``)."""
+    b = races.BASINS["himmelblau"]
+    grid = start_grid(b.surface, n)
+
+    def measure(work):
+        tracemalloc.start()
+        start = time.perf_counter()
+        work()
+        seconds = time.perf_counter() - start
+        peak = tracemalloc.get_traced_memory()[1] / 1e6
+        tracemalloc.stop()
+        return seconds, peak
+
+    sgd = b.settings["SGD"]
+    return {
+        "seven": measure(lambda: [basin_map(optimizers.ALL[name](**kw), b.surface, n=n, steps=steps)
+                                  for name, kw in b.settings.items()]),
+        "SGD thinned": measure(lambda: run(optimizers.SGD(**sgd), b.surface, start=grid, steps=steps,
+                                           record_every=steps)),
+        "SGD full path": measure(lambda: run(optimizers.SGD(**sgd), b.surface, start=grid, steps=steps)),
+    }
+
+
 def main(argv=None) -> int:
     parser = argparse.ArgumentParser(prog="python -m kai_lib.bench", description=__doc__.split("\n\n")[0])
     parser.add_argument("--steps", type=int, default=300, help="steps per run (default 300)")
@@ -63,6 +91,13 @@ def main(argv=None) -> int:
         out = render(animate(s, trajs, frames=60))
         print(f"{label}: 7 racing paths, 60 frames at 72 dpi: {time.perf_counter() - start:.2f} s, "
               f"{len(out) / 1024:.0f} KiB")
+
+    cost = basins_cost()
+    (seven_s, seven_mb), (thin_s, thin_mb), (full_s, full_mb) = cost.values()
+    print(f"basins: 7 slide optimizers x 200x200 starts x 500 steps on Himmelblau, record_every=500: "
+          f"{seven_s:.2f} s, peak {seven_mb:.0f} MB (target < 5 s, < 100 MB)")
+    print(f"  SGD alone: record_every=500 {thin_s:.2f} s, {thin_mb:.0f} MB; full path {full_s:.2f} s, "
+          f"{full_mb:.0f} MB: x{full_s / thin_s:.1f} the time, x{full_mb / thin_mb:.0f} the memory")
     return 0
 
 

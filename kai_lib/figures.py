@@ -50,7 +50,7 @@ from .data import make_regression
 from .plotting import COLORS, mark_minima, plot_contours, plot_paths
 from .runner import run
 
-__all__ = ["FIGURES", "main", "race_gif"]
+__all__ = ["FIGURES", "main", "race_gif", "race_gif_3d", "race_animation_3d", "basins_png"]
 
 #: PNG resolution: a 12 × 4.2 in figure is 1200 × 420 px.
 DPI = 100
@@ -92,6 +92,16 @@ def race_gif(name: str, path: Path, dpi: int = GIF_DPI) -> Path:
 def race_gif_3d(name: str, path: Path, dpi: int = GIF_DPI) -> Path:
     """The race :data:`kai_lib.races.RACES` ``[name]`` over its surface in 3-D, from the
     race's camera (``elev``, ``azim``), into the GIF ``path`` (768 px wide at 80 dpi)."""
+    anim = race_animation_3d(name)
+    try:
+        return save_gif(anim, path, dpi=dpi)
+    finally:
+        plt.close(anim._fig)
+
+
+def race_animation_3d(name: str):
+    """The 3-D animation of the race ``name``, as :func:`race_gif_3d` writes it (the
+    legend in 11 pt: 12 px at the GIF's 80 dpi)."""
     r = races.RACES[name]
     trajs = races.race(name)
     labels = {opt: races.label(opt, r.settings[opt]) for opt in trajs}
@@ -106,10 +116,7 @@ def race_gif_3d(name: str, path: Path, dpi: int = GIF_DPI) -> Path:
         ax.text(x, y, z + 8 * lift, text, fontsize=11, ha="center", bbox=dict(boxstyle="round", fc="white", alpha=0.85))
     ax.legend(handles=[anim.trails[labels[opt]][0] for opt in trajs], loc="upper right", fontsize=11,
               framealpha=0.9)
-    try:
-        return save_gif(anim, path, dpi=dpi)
-    finally:
-        plt.close(anim._fig)
+    return anim
 
 
 # --- basins of attraction --------------------------------------------------------------------

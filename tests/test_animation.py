@@ -139,3 +139,85 @@ def test_any_funcanimation_can_be_saved(tmp_path):
     path = save_gif(anim, tmp_path / "plain.gif")
     assert len(gif_frames(path)) == 3
     assert Image.open(io.BytesIO(path.read_bytes())).format == "GIF"
+
+
+# --- the 3-D view -------------------------------------------------------------------------------
+
+@pytest.fixture(scope="module")
+def saddle_race():
+    s = surfaces.SADDLE
+    return s, {"SGD": run(optimizers.SGD(lr=0.02), s, steps=120),
+               "Adam": run(optimizers.Adam(lr=0.02), s, steps=120),
+               "Momentum, η = 0.3": run(optimizers.Momentum(lr=0.3), s, steps=120),  # far off the view
+               "SGD, η = 2": run(optimizers.SGD(lr=2.0), surfaces.SADDLE, steps=2000)}  # diverges
+
+
+def test_animate_3d_draws_the_surface_once_and_moves_the_paths(saddle_race):
+    from kai_lib.animation import TrajectoryAnimation3D
+
+    s, trajs = saddle_race
+    assert trajs["SGD, η = 2"].diverged
+    anim = animate(s, trajs, frames=30, view="3d", elev=30, azim=40)
+    assert isinstance(anim, TrajectoryAnimation3D)
+    ax = anim._fig.axes[0]
+    assert ax.name == "3d" and (ax.elev, ax.azim) == (30, 40)
+    background = (len(ax.collections), len(ax.lines))
+    frames = list(anim.render_frames(dpi=40))
+    assert len(frames) == 30
+    assert (len(ax.collections), len(ax.lines)) == background  # nothing re-plotted per frame
+    assert all(ImageChops.difference(f, g).getbbox() for f, g in zip(frames, frames[1:], strict=False))
+    # the trails follow the run: frame i shows the path up to its step, on the surface, lifted
+    anim._draw_frame_at(10)
+    k = anim.steps_shown[10]
+    x, y, z = anim.trails["SGD"][0].get_data_3d()
+    np.testing.assert_array_equal(np.column_stack([x, y]), trajs["SGD"].path[: k + 1])
+    lift = 0.02 * np.ptp(ax.get_zlim())
+    np.testing.assert_allclose(z, s(trajs["SGD"].path[: k + 1]) + lift)
+    (cross, last), = anim.crosses["SGD, η = 2"]
+    anim._draw_frame_at(29)
+    assert cross.get_visible()
+
+
+def test_every_3d_path_stays_in_view(saddle_race):
+    s, trajs = saddle_race
+    anim = animate(s, trajs, frames=20, view="3d")
+    fig, ax = anim._fig, anim._fig.axes[0]
+    (x0, x1), (y0, y1), (z0, z1) = ax.get_xlim(), ax.get_ylim(), ax.get_zlim()
+    lift = 0.02 * (z1 - z0)
+    escaped = np.abs(trajs["Momentum, η = 0.3"].path).max()
+    assert escaped > 10  # this one leaves the view far behind
+    fig.canvas.draw()
+    box = ax.bbox
+    for i in range(len(anim.steps_shown)):
+        anim._draw_frame_at(i)
+        for lines in list(anim.trails.values()) + list(anim.heads.values()):
+            for line in lines:
+                x, y, z = (np.asarray(a) for a in line.get_data_3d())
+                assert np.all((x0 <= x) & (x <= x1) & (y0 <= y) & (y <= y1)), line
+                assert np.all((z0 <= z) & (z <= z1 + lift + 1e-12)), line
+                if len(x):  # and on the picture: inside the axes' box in display coordinates
+                    from mpl_toolkits.mplot3d import proj3d
+
+                    px, py, _ = proj3d.proj_transform(x, y, z, ax.get_proj())
+                    disp = ax.transData.transform(np.column_stack([px, py]))
+                    assert np.all((disp[:, 0] >= box.x0) & (disp[:, 0] <= box.x1))
+                    assert np.all((disp[:, 1] >= box.y0) & (disp[:, 1] <= box.y1))
+
+
+def test_3d_gifs_are_deterministic(saddle_race, tmp_path):
+    s, trajs = saddle_race
+    a = save_gif(animate(s, trajs, frames=20, view="3d"), tmp_path / "a.gif")
+    b = save_gif(animate(s, trajs, frames=20, view="3d"), tmp_path / "b.gif")
+    assert a.read_bytes() == b.read_bytes()
+    assert len(gif_frames(a)) == 20
+
+
+def test_bad_view():
+    s = surfaces.SADDLE
+    traj = run(optimizers.SGD(lr=0.02), s, steps=10)
+    with pytest.raises(ValueError, match="view must be '2d' or '3d'"):
+        animate(s, traj, view="side")
+    with pytest.raises(ValueError, match="view must be '2d' or '3d'"):
+        animate(s, traj, elev=30)  # a camera without the 3-D view
+    with pytest.raises(ValueError, match="trajs must hold at least one trajectory"):
+        animate(s, {}, view="3d")

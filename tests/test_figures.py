@@ -16,11 +16,13 @@ from kai_lib.figures import FIGURES, main
 EXPECTED = {
     "long_valley.gif", "beale.gif", "saddle_point.gif", "momentum_ravine.png", "local_minima.png",
     "momentum_decay.png", "nag_lookahead.png", "adagrad_step_size.png", "adam_bias_correction.png",
-    "batch_vs_minibatch.png", "learning_rate.png",
+    "batch_vs_minibatch.png", "learning_rate.png", "saddle_point_3d.gif", "long_valley_3d.gif",
+    "basins_himmelblau.png", "basins_local_minima.png",
 }
 GIFS = sorted(f for f in EXPECTED if f.endswith(".gif"))
 PNGS = sorted(f for f in EXPECTED if f.endswith(".png"))
-CHEAP = ["momentum_decay", "adagrad_step_size", "saddle_point"]  # for the second, determinism run
+CHEAP = ["momentum_decay", "adagrad_step_size", "saddle_point", "saddle_point_3d",
+         "basins_local_minima"]  # for the second, determinism run
 
 
 @pytest.fixture(scope="module")
@@ -234,3 +236,39 @@ def test_animations_take_diverged_and_single_trajectories(diverged, tmp_path):
         finally:
             plt.close(anim._fig)
         assert distinct_frames(path) >= 2
+
+
+# --- the races in 3-D and the basin maps -------------------------------------------------------
+
+@pytest.mark.parametrize("name", ["saddle_point_3d.gif", "long_valley_3d.gif"])
+def test_3d_gifs_are_classroom_sized_and_small(generated, name):
+    with Image.open(generated / name) as im:
+        assert im.width >= 720
+    assert (generated / name).stat().st_size <= 400 * 1024
+
+
+@pytest.mark.parametrize("name", ["saddle", "long_valley"])
+def test_3d_race_legend_text_is_at_least_11_px_tall_in_the_gif(name):
+    from kai_lib.figures import GIF_DPI, race_animation_3d
+
+    anim = race_animation_3d(name)
+    fig = anim._fig
+    fig.set_dpi(GIF_DPI)
+    fig.canvas.draw()
+    ax = anim.trails[next(iter(anim.trails))][0].axes
+    texts = ax.get_legend().get_texts()
+    assert len(texts) == 7
+    renderer = fig.canvas.get_renderer()
+    assert min(t.get_window_extent(renderer).height for t in texts) >= 11
+    assert fig.canvas.get_width_height() == (768, 544)
+    r = races.RACES[name]
+    assert (ax.elev, ax.azim) == (r.elev, r.azim)  # the race's documented camera
+    import matplotlib.pyplot as plt
+
+    plt.close(fig)
+
+
+def test_basin_figures_show_seven_maps(generated):
+    for name in ("basins_himmelblau.png", "basins_local_minima.png"):
+        with Image.open(generated / name) as im:
+            assert im.width >= 1400

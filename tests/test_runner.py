@@ -136,3 +136,88 @@ def test_a_custom_gradient_replaces_the_surface_gradient():
     assert noisy.grad_evals == 5
     assert not np.allclose(noisy.path[1:], plain.path[1:])
     np.testing.assert_array_equal(noisy.loss, surfaces.RAVINE(noisy.path))  # loss is still the surface's
+
+
+# --- record_every: a thinned run keeps exactly the full run's rows ---------------------------
+
+def assert_thinned_matches(full, thin, k):
+    steps = full.steps
+    expected = sorted({*range(0, steps + 1, k), steps})
+    np.testing.assert_array_equal(thin.recorded_steps, expected)
+    np.testing.assert_array_equal(thin.path, full.path[expected])   # exactly, not approximately
+    np.testing.assert_array_equal(thin.loss, full.loss[expected])
+    np.testing.assert_array_equal(thin.diverged, full.diverged)
+    np.testing.assert_array_equal(thin.diverged_at, full.diverged_at)
+    assert thin.steps == full.steps and thin.grad_evals == full.grad_evals
+    np.testing.assert_array_equal(thin.final, full.final)
+
+
+@pytest.mark.parametrize("name", ["SGD", "Momentum", "NAG", "Adagrad", "RMSProp", "AdaDelta", "Adam"])
+@pytest.mark.parametrize("k", [1, 2, 7, 50, 99, 100, 101, 1000])
+def test_record_every_keeps_exactly_the_full_rows_and_flags(name, k):
+    # A batch on Beale's function where SGD-like steps send some starts off the map.
+    starts = np.array([[0.5, 0.5], [4.0, 4.0], [1.0, -1.0], [-4.4, 4.4], [3.0, 0.6]])
+    kwargs = {} if name == "AdaDelta" else {"lr": 0.01}
+    full = run(ALL[name](**kwargs), surfaces.BEALE, start=starts, steps=100)
+    thin = run(ALL[name](**kwargs), surfaces.BEALE, start=starts, steps=100, record_every=k)
+    assert_thinned_matches(full, thin, k)
+
+
+def test_points_that_diverge_between_two_recorded_steps_are_flagged_at_the_exact_step():
+    starts = np.array([[0.5, 0.5], [4.0, 4.0], [1.0, -1.0], [-4.4, 4.4]])
+    full = run(optimizers.SGD(lr=0.01), surfaces.BEALE, start=starts, steps=100)
+    k = 7
+    between = full.diverged & (full.diverged_at % k != 0)
+    assert between.sum() >= 1, full.diverged_at          # the case this test is about
+    thin = run(optimizers.SGD(lr=0.01), surfaces.BEALE, start=starts, steps=100, record_every=k)
+    assert_thinned_matches(full, thin, k)
+    assert thin.path.shape == (len(range(0, 101, k)) + 1, 4, 2)
+
+
+def test_a_single_point_that_diverges_keeps_its_last_finite_step():
+    opt = lambda: optimizers.SGD(lr=10.0)  # noqa: E731
+    full = run(opt(), surfaces.RAVINE, steps=5000)
+    assert full.diverged and full.diverged_at % 10 != 0
+    thin = run(opt(), surfaces.RAVINE, steps=5000, record_every=10)
+    assert_thinned_matches(full, thin, 10)
+    assert thin.recorded_steps[-1] == full.diverged_at - 1 == thin.steps
+    assert np.all(np.isfinite(thin.path)) and np.all(np.isfinite(thin.loss))
+
+
+def test_record_every_steps_keeps_the_start_and_the_end():
+    grid = np.random.default_rng(1).uniform(-5, 5, size=(30, 40, 2))
+    thin = run(optimizers.Adam(lr=0.05), surfaces.HIMMELBLAU, start=grid, steps=500, record_every=500)
+    assert thin.path.shape == (2, 30, 40, 2) and thin.loss.shape == (2, 30, 40)
+    np.testing.assert_array_equal(thin.recorded_steps, [0, 500])
+    np.testing.assert_array_equal(thin.path[0], grid)
+    full = run(optimizers.Adam(lr=0.05), surfaces.HIMMELBLAU, start=grid, steps=500)
+    np.testing.assert_array_equal(thin.path[-1], full.path[-1])
+    assert thin.steps == 500 and "500 steps" in repr(thin)
+
+
+def test_a_full_run_records_every_step():
+    traj = run(optimizers.SGD(lr=0.01), surfaces.BEALE, steps=20)
+    np.testing.assert_array_equal(traj.recorded_steps, np.arange(21))
+    zero = run(optimizers.SGD(lr=0.01), surfaces.BEALE, steps=0, record_every=5)
+    np.testing.assert_array_equal(zero.recorded_steps, [0])
+    assert zero.path.shape == (1, 2) and zero.steps == 0
+
+
+def test_a_loss_that_overflows_at_a_finite_point_is_divergence_at_that_step():
+    # On the saddle, SGD with η = 1 triples y each step: y = 2.7e154 at step 3 is a finite
+    # number, but J = x² − y² overflows there (y² > 1.8e308). The loss is checked at every
+    # step, recorded or not, so both runs flag step 3.
+    start = [[1.0, 1e153], [1.0, 1.0]]
+    full = run(optimizers.SGD(lr=1.0), surfaces.SADDLE, start=start, steps=10)
+    thin = run(optimizers.SGD(lr=1.0), surfaces.SADDLE, start=start, steps=10, record_every=4)
+    assert full.diverged_at.tolist() == [3, -1]
+    y3 = np.float64(2.7e154)
+    with np.errstate(over="ignore"):
+        assert np.isfinite(y3) and not np.isfinite(y3**2)
+    assert_thinned_matches(full, thin, 4)
+
+
+@pytest.mark.parametrize("k", [0, -1, 2.5, "3", True, None])
+def test_bad_record_every(k):
+    with pytest.raises(ValueError, match=r"record_every must be an integer >= 1, got"):
+        run(optimizers.SGD(), surfaces.BEALE, steps=5, record_every=k)
