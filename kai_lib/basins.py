@@ -305,7 +305,7 @@ def plot_basins(maps: Mapping[str, BasinMap] | BasinMap, axes=None, ncols: int =
     else:
         fig.legend(handles=handles, loc="lower center", ncol=len(handles), fontsize=fontsize, frameon=False)
     n = first.basin.shape[0]
-    fig.suptitle(suptitle or f"Basins of attraction on {first.surface.title}: {n}×{n} start points, "
+    fig.suptitle(suptitle or f"Basins of attraction — {first.surface.title}: {n}×{n} start points, "
                              f"{first.steps} steps", fontsize=fontsize + 3)
     fig.tight_layout()
     return fig
@@ -314,7 +314,7 @@ def plot_basins(maps: Mapping[str, BasinMap] | BasinMap, axes=None, ncols: int =
 # --- the slider ----------------------------------------------------------------------------------
 
 def explore_basins(optimizer_cls: type[Optimizer], surface: Surface | str, n: int = 60, steps: int = 300,
-                   figsize=(5.2, 4.2), dpi: int = 80, **initial):
+                   figsize=(7.0, 4.2), dpi: int = 80, **initial):
     """Sliders for η and γ (whichever ``optimizer_cls`` takes) that redraw its basin map.
 
     Live, the map uses a coarser grid (``n = 60``: 3,600 starts) and a shorter budget
@@ -356,18 +356,20 @@ def explore_basins(optimizer_cls: type[Optimizer], surface: Surface | str, n: in
         m = basin_map(opt, surface, n=n, steps=steps, label=label)
         ax.clear()
         draw_basin_map(m, ax, fontsize=10)
+        ax.legend(handles=basin_legend_handles(m.names), fontsize=8, loc="upper left", bbox_to_anchor=(1.02, 1.0),
+                  frameon=False)
         fig.tight_layout()
         import io
 
         buffer = io.BytesIO()
         fig.savefig(buffer, format="png", dpi=dpi)
         image.value = buffer.getvalue()
-        status.value = ", ".join(f"{k} {v:.0%}" for k, v in m.fractions().items() if v)
+        status.value = ", ".join(f"{k} {v:.1%}" for k, v in m.fractions().items() if v)
         box.basin_map = m
         return m
 
     for widget in sliders.values():
         widget.observe(lambda change: update(), names="value")
-    box.sliders, box.update, box.image = sliders, update, image
+    box.sliders, box.update, box.image, box.status = sliders, update, image, status
     update()
     return box
