@@ -144,7 +144,7 @@ def animate(
     frames: int = 60,
     interval: int = 80,
     title: str | None = None,
-    figsize: tuple[float, float] = (7.0, 5.2),
+    figsize: tuple[float, float] | None = None,
     ax=None,
     legend: bool = True,
     pace: float = 1.0,
@@ -162,7 +162,8 @@ def animate(
             animation plays in ``frames × interval`` ms whatever the run's length.
         interval: ms per frame.
         title: the figure's title (default: the surface's).
-        figsize: the figure size in inches (large enough for a classroom).
+        figsize: the figure size in inches (large enough for a classroom; default 7 × 5.2,
+            and 9.6 × 6.8 for the 3-D view).
         ax: draw into this axes instead of a new figure.
         legend: show a legend.
         pace: ``1`` spreads the frames evenly over the run; ``2`` plays the early steps in
@@ -179,7 +180,7 @@ def animate(
     """
     if view == "3d":
         return animate_3d(surface, trajs, frames=frames, interval=interval, title=title, legend=legend, pace=pace,
-                          xlim=xlim, ylim=ylim, **view_3d)
+                          xlim=xlim, ylim=ylim, figsize=figsize or (9.6, 6.8), **view_3d)
     if view != "2d" or view_3d:
         raise ValueError(f"view must be '2d' or '3d' (with the 3-D keywords), got view={view!r}"
                          + (f" and {sorted(view_3d)}" if view_3d else ""))
@@ -189,7 +190,7 @@ def animate(
     if not trajs:
         raise ValueError("trajs must hold at least one trajectory")
     if ax is None:
-        fig, ax = plt.subplots(figsize=figsize)
+        fig, ax = plt.subplots(figsize=figsize or (7.0, 5.2))
     else:
         fig = ax.figure
     plot_contours(surface, ax=ax, starts=start_points(trajs))

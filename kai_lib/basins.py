@@ -257,7 +257,7 @@ def basin_legend_handles(names) -> list[Patch]:
 
 
 def plot_basins(maps: Mapping[str, BasinMap] | BasinMap, axes=None, ncols: int = 4, panel_size=(4.0, 3.4),
-                fontsize: float = 12, suptitle: str | None = None):
+                fontsize: float = 12, suptitle: str | None = None, dpi: float | None = None):
     """One panel per optimizer, the same grid and budget; a legend of the minima colours.
 
     Each panel's title gives the optimizer and the share of starts that end in each
@@ -270,6 +270,7 @@ def plot_basins(maps: Mapping[str, BasinMap] | BasinMap, axes=None, ncols: int =
         panel_size: inches per panel.
         fontsize: titles and legend (12 pt at 100 dpi is 17 px).
         suptitle: the figure's title (default: the surface, steps and tolerance).
+        dpi: the new figure's resolution (default matplotlib's; a notebook shows it at this).
 
     Returns:
         The figure.
@@ -285,7 +286,7 @@ def plot_basins(maps: Mapping[str, BasinMap] | BasinMap, axes=None, ncols: int =
         ncols = min(ncols, len(maps) + 1)
         nrows = -(-(len(maps) + 1) // ncols)
         fig, grid = plt.subplots(nrows, ncols, figsize=(panel_size[0] * ncols, panel_size[1] * nrows + 0.6),
-                                 squeeze=False, sharex=True, sharey=True)
+                                 squeeze=False, sharex=True, sharey=True, dpi=dpi)
         axes = list(grid.flat)
         for ax in axes[len(maps) + 1:]:
             ax.set_visible(False)

@@ -99,15 +99,16 @@ def race_gif_3d(name: str, path: Path, dpi: int = GIF_DPI) -> Path:
         plt.close(anim._fig)
 
 
-def race_animation_3d(name: str):
+def race_animation_3d(name: str, frames: int | None = None, figsize: tuple[float, float] = (9.6, 6.8)):
     """The 3-D animation of the race ``name``, as :func:`race_gif_3d` writes it (the
-    legend in 11 pt: 12 px at the GIF's 80 dpi)."""
+    legend in 11 pt: 12 px at the GIF's 80 dpi). A notebook, which must stay small,
+    commits fewer ``frames`` in a smaller ``figsize`` (9 × 6 in: 720 px wide at 80 dpi)."""
     r = races.RACES[name]
     trajs = races.race(name)
     labels = {opt: races.label(opt, r.settings[opt]) for opt in trajs}
     drawn = {labels[opt]: trajs[opt] for opt in reversed(list(trajs))}  # SGD's short path on top
-    anim = animate(r.surface, drawn, frames=r.frames, title=r.title, legend=False, pace=r.pace, view="3d",
-                   elev=r.elev, azim=r.azim)
+    anim = animate(r.surface, drawn, frames=frames or r.frames, title=r.title, legend=False, pace=r.pace,
+                   view="3d", elev=r.elev, azim=r.azim, figsize=figsize)
     ax = anim.trails[labels["SGD"]][0].axes
     lift = 0.02 * np.ptp(ax.get_zlim())
     for text, (x, y) in r.landmarks:
