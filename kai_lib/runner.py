@@ -172,7 +172,7 @@ def run(
             if k % record_every == 0:
                 path[kept], loss[kept], recorded[kept] = theta, current_loss, k
                 kept += 1
-    if taken % record_every:  # the last step taken, when it is not a multiple of k
+    if taken % record_every:  # the last step taken, when it is not a multiple of record_every
         path[kept], loss[kept], recorded[kept] = theta, current_loss, taken
         kept += 1
     if kept < rows:  # every point diverged before the end
