@@ -47,6 +47,7 @@ log-softmax itself, as :meth:`MLP.loss_and_grad` does. Introduced in notebook
 
 from __future__ import annotations
 
+import contextlib
 import itertools
 import math
 import time
@@ -56,6 +57,11 @@ from dataclasses import dataclass
 import numpy as np
 
 from .optimizers import Optimizer
+
+try:  # ships with scikit-learn (requirements.txt); without it BLAS keeps its own threads
+    from threadpoolctl import ThreadpoolController
+except ImportError:  # pragma: no cover
+    ThreadpoolController = None
 
 __all__ = ["MLP", "History", "train"]
 
@@ -417,7 +423,7 @@ def train(
     original = optimizer.hyperparameters()
     optimizer.reset()
     try:
-        with np.errstate(all="ignore"):
+        with np.errstate(all="ignore"), _one_blas_thread():
             evaluate(theta)
             for epoch in range(1, epochs + 1):
                 clock = time.perf_counter()
@@ -451,6 +457,19 @@ def train(
         lr_per_step=None if lr_per_step is None else lr_per_step[:t].copy(),
         theta_per_epoch=None if thetas is None else np.array(thetas),
     )
+
+
+_BLAS: list = []
+
+
+def _one_blas_thread():
+    """BLAS on one thread while training: these matrices are small, and on a busy machine a
+    second BLAS thread mostly waits for a core (2–3× slower on 2 shared cores)."""
+    if ThreadpoolController is None:  # pragma: no cover
+        return contextlib.nullcontext()
+    if not _BLAS:
+        _BLAS.append(ThreadpoolController())  # finding the libraries costs ~1 ms: once
+    return _BLAS[0].limit(limits=1, user_api="blas")
 
 
 def _check_schedule_value(value, t: int) -> float:
