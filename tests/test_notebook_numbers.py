@@ -54,8 +54,14 @@ _STRIP = [
 ]
 
 
+#: "3.2\cdot10^{-3}", "3.2 \times 10^{-3}", "3.2 × 10^{-3}" in LaTeX or text: read as 3.2e-3
+#: before the exponents are stripped (which would leave "3.2" and "10").
+_TIMES_TEN = re.compile(r"(\d(?:\.\d+)?)\s*(?:\\cdot|\\times|×|·)\s*10\^\{?([−-]?\d+)\}?")
+
+
 def quoted_numbers(text: str) -> list[tuple[str, Decimal, Decimal]]:
     """``(as written, value, half a unit of the last digit written)`` for each number in ``text``."""
+    text = _TIMES_TEN.sub(lambda m: f"{m.group(1)}e{m.group(2).replace('−', '-')}", text)
     for pattern in _STRIP:
         text = pattern.sub(" ", text)
     out = []
@@ -152,6 +158,13 @@ def test_the_check_reads_numbers_as_a_learner_does():
     assert not _found(Decimal("70"), Decimal("0.5"), [Decimal("72.0")], percent=False)
     assert _found(Decimal("95"), Decimal("0.5"), [Decimal("0.951")], percent=True)
     assert _found(Decimal("3.2e-3"), Decimal("0.00005"), [Decimal("0.00316")], percent=False)
+
+
+def test_a_number_times_a_power_of_ten_is_read_as_one_number():
+    found = {w: v for w, v, _ in quoted_numbers(
+        r"$s \approx 1.2\cdot10^{-5}$, an $\epsilon$ of $3.2 \times 10^{-6}$, and 4.5 × 10^{-3}; $10^{-4}$ alone")}
+    assert found == {"1.2e-5": Decimal("0.000012"), "3.2e-6": Decimal("0.0000032"), "4.5e-3": Decimal("0.0045"),
+                     "10": Decimal(10)}
 
 
 def test_a_number_the_output_does_not_hold_is_reported():
