@@ -50,9 +50,9 @@ __all__ = ["first_step", "first_step_formula", "first_step_table", "eps_placemen
 # --- the first step from the zero state ----------------------------------------------------
 
 def first_step(cls: type[optimizers.Optimizer], gradient, **hyperparameters) -> np.ndarray:
-    """How far one step of a fresh ``cls(**hyperparameters)`` moves θ = 0, per coordinate, in units of η.
+    r"""How far one step of a fresh ``cls(**hyperparameters)`` moves θ = 0, per coordinate, in units of η.
 
-    The gradient is ``gradient`` (constant), so the result is :math:`|\\Delta\\theta_1| / \\eta`
+    The gradient is ``gradient`` (constant), so the result is :math:`|\Delta\theta_1| / \eta`
     (for AdaDelta, which has no η, the distance itself).
 
     >>> first_step(optimizers.RMSProp, [1.0], gamma=0.9).round(3).tolist()   # 1/√(1−γ)

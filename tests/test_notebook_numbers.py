@@ -32,6 +32,13 @@ WINDOW = 6
 #: Keys are the prose spelling with thousands separators removed.
 ALLOWED: dict[str, dict[str, str]] = {
     "*": {},
+    "05-adagrad": {
+        "0.9": "γ of Momentum and NAG in the race: their default, the Momentum slide's value",
+    },
+    "06-rmsprop": {
+        "0.999": "a value of γ an exercise asks about",
+        "600": "the number of steps an exercise asks for",
+    },
 }
 
 _NUMBER = re.compile(
