@@ -31,6 +31,7 @@ optimizer's best setting, and :func:`heat_map` draws the whole sweep as an
 
 from __future__ import annotations
 
+import inspect
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
@@ -78,9 +79,13 @@ def first_step_formula(gradient, eps: float, inside: bool = True, c: float = 1.0
 
 def first_step_table(cls: type[optimizers.Optimizer], gradients: Sequence[float],
                      settings: Mapping[str, Mapping[str, object]], fmt: str = "{:9.4f}") -> str:
-    """A table of :func:`first_step`: one row per labelled setting, one column per gradient."""
-    width = max(len("first step / η for g ="), *(len(label) for label in settings))
-    head = f"{'first step / η for g =':<{width}}" + "".join(f"{g:>10.0e}" for g in gradients)
+    """A table of :func:`first_step`: one row per labelled setting, one column per gradient.
+
+    The steps are in units of η (``first step / η``), or plain distances for AdaDelta.
+    """
+    title = "first step / η for g =" if "lr" in inspect.signature(cls).parameters else "first step for g ="
+    width = max(len(title), *(len(label) for label in settings))
+    head = f"{title:<{width}}" + "".join(f"{g:>10.0e}" for g in gradients)
     rows = [f"{label:<{width}}" + "".join(" " + fmt.format(x) for x in first_step(cls, gradients, **kwargs))
             for label, kwargs in settings.items()]
     return "\n".join([head, *rows])

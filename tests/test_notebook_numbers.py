@@ -39,6 +39,10 @@ ALLOWED: dict[str, dict[str, str]] = {
         "0.999": "a value of γ an exercise asks about",
         "600": "the number of steps an exercise asks for",
     },
+    "07-adadelta": {
+        "0.5": "the y of Beale's minimiser (3, 0.5), a property of the surface, in an exercise",
+        "0.05": "1 − ρ for the paper's ρ = 0.95, in an exercise's hint",
+    },
 }
 
 _NUMBER = re.compile(
