@@ -96,8 +96,8 @@ def eps_placement(cls: type[optimizers.Optimizer], gradients: Sequence[float], e
     """:func:`first_step_table` for each ε, inside the root (the slides) and outside (PyTorch)."""
     settings = {}
     for eps in eps_values:
-        settings[f"ε = {eps:g}, inside √(G + ε)"] = {**hyperparameters, "eps": eps}
-        settings[f"ε = {eps:g}, outside √G + ε"] = {**hyperparameters, "eps": eps, "eps_inside_sqrt": False}
+        settings[f"ε = {eps:g}, inside the root"] = {**hyperparameters, "eps": eps}
+        settings[f"ε = {eps:g}, outside the root"] = {**hyperparameters, "eps": eps, "eps_inside_sqrt": False}
     return first_step_table(cls, gradients, settings, fmt=fmt)
 
 

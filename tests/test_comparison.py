@@ -43,7 +43,7 @@ def test_the_tables_print_one_row_per_setting_and_the_measured_values():
     lines = table.splitlines()
     assert len(lines) == 1 + 4
     assert "1e+00" in lines[0] and "1e-03" in lines[0]
-    row = next(line for line in lines if line.startswith("ε = 0.0001, inside"))
+    row = next(line for line in lines if line.startswith("ε = 0.0001, inside the root"))
     assert row.split()[-1] == "0.0995"
     row = next(line for line in lines if line.startswith("ε = 0.0001, outside"))
     assert row.split()[-1] == "0.9091"

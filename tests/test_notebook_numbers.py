@@ -43,6 +43,15 @@ ALLOWED: dict[str, dict[str, str]] = {
         "0.5": "the y of Beale's minimiser (3, 0.5), a property of the surface, in an exercise",
         "0.05": "1 − ρ for the paper's ρ = 0.95, in an exercise's hint",
     },
+    "08-adam": {
+        "0.9999": "a slider value of β₂ the text suggests trying",
+        "10000": "1/(1 − β₂) for that slider value, the memory it gives",
+        "0.0985": "0.9²², the Momentum slide's constant",
+        "2.3": "ln 10, in an exercise's hint",
+        "49": "an exercise's worked answer in its hint: g²/ε for a step of 0.99 η",
+        "99": "an exercise's worked answer in its hint: g/ε for a step of 0.99 η",
+        "7e-4": "an exercise's worked answer in its hint: √(49 ε)",
+    },
 }
 
 _NUMBER = re.compile(
