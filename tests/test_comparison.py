@@ -127,3 +127,21 @@ def test_the_heat_map_writes_every_score_or_a_cross():
 def test_short_numbers_fit_a_cell():
     assert [comparison._short(x) for x in (0.29, 3.1e-05, 6.5, 72.0, np.inf, 3.9e-90)] == \
         ["0.29", "3e-5", "6.5", "72", "✕", "4e-90"]
+
+
+def test_a_compact_png_is_a_smaller_png_of_the_same_picture():
+    import io
+
+    from PIL import Image
+
+    s = comparison.sweep("saddle", names=("SGD", "Adam"), steps=30)
+    fig, ax = plt.subplots(figsize=(6, 3))
+    comparison.heat_map(s, ax=ax)
+    full = io.BytesIO()
+    fig.savefig(full, format="png", dpi=100, bbox_inches="tight")
+    png = comparison.compact_png(fig)
+    assert not plt.fignum_exists(fig.number)
+    image = Image.open(io.BytesIO(png._repr_png_()))
+    assert image.format == "PNG" and image.mode == "P" and image.size == Image.open(full).size
+    assert len(png.data) < len(full.getvalue())
+    assert repr(png) == f"<PNG, {image.size[0]} × {image.size[1]} px>"
