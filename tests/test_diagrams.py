@@ -1,0 +1,122 @@
+"""The explanatory pictures: they draw the library's own steps, return their artists, never show."""
+
+import matplotlib
+
+matplotlib.use("Agg")
+
+import matplotlib.pyplot as plt  # noqa: E402
+import numpy as np  # noqa: E402
+import pytest  # noqa: E402
+from matplotlib.artist import Artist  # noqa: E402
+
+from kai_lib import diagrams, optimizers, run, surfaces  # noqa: E402
+
+RAVINE = surfaces.RAVINE
+THETA, V = np.array([-4.8, -0.4]), np.array([-0.2, -1.6])  # one Momentum step (η 0.2, γ 0.9) from (−5, −2)
+
+
+@pytest.fixture(autouse=True)
+def no_show_and_close(monkeypatch):
+    def forbidden(*args, **kwargs):
+        raise AssertionError("kai_lib must not call plt.show()")
+
+    monkeypatch.setattr(plt, "show", forbidden)
+    yield
+    plt.close("all")
+
+
+def test_lookahead_points_are_worked_out_by_hand():
+    p = diagrams.lookahead_points(THETA, V, lr=0.2, gamma=0.9)
+    # look-ahead θ − γv = (−4.8 + 0.18, −0.4 + 1.44); ∇J = (0.2x, 4y)
+    np.testing.assert_allclose(p["lookahead"], [-4.62, 1.04])
+    np.testing.assert_allclose(p["Momentum"], [-4.62 - 0.2 * 0.2 * -4.8, 1.04 - 0.2 * 4 * -0.4])  # (−4.428, 1.36)
+    np.testing.assert_allclose(p["NAG"], [-4.62 - 0.2 * 0.2 * -4.62, 1.04 - 0.2 * 4 * 1.04])      # (−4.4352, 0.208)
+
+
+@pytest.mark.parametrize("method", ["Momentum", "NAG"])
+def test_draw_nag_lookahead_returns_its_artists_and_ends_at_the_library_step(method):
+    fig, ax = plt.subplots()
+    out = diagrams.draw_nag_lookahead(ax, method=method, theta=THETA, v=V, lr=0.2, gamma=0.9, previous=[-5, -2])
+    assert {"momentum_step", "gradient_step", "step", "theta", "new_theta", "new_theta_label"} <= set(out)
+    assert ("lookahead" in out) == (method == "NAG")
+    assert all(isinstance(a, Artist) and a.axes is ax for a in out.values())
+    opt = optimizers.ALL[method](lr=0.2, gamma=0.9)
+    opt.v = V.copy()
+    expected = opt.step(THETA, RAVINE.grad)
+    np.testing.assert_allclose(np.ravel(out["new_theta"].get_data()), expected)
+    np.testing.assert_allclose(out["step"].xy, expected)          # the thick arrow ends there
+    assert f"{expected[1]:+.2f}" in out["new_theta_label"].get_text()
+    x0, x1 = ax.get_xlim()
+    y0, y1 = ax.get_ylim()
+    assert x0 < -5 < expected[0] < x1 and y0 < -2 < expected[1] < y1  # the default view shows every point
+
+
+def test_draw_nag_lookahead_makes_an_axes_and_keeps_a_given_view():
+    out = diagrams.draw_nag_lookahead(method="NAG", theta=THETA, v=V, lr=0.2, gamma=0.9, xlim=(-6, 0), ylim=(-3, 3))
+    ax = out["step"].axes
+    assert ax.get_xlim() == (-6, 0) and ax.get_ylim() == (-3, 3)
+
+
+@pytest.mark.parametrize("kwargs, error, words", [
+    (dict(method="Adam"), ValueError, "method must be one of Momentum, NAG"),
+    (dict(theta=[1.0, 2.0, 3.0]), ValueError, "theta must be a finite point"),
+    (dict(v=[np.nan, 0.0]), ValueError, "v must be a finite point"),
+    (dict(lr=0.0), ValueError, "lr must be finite and > 0"),
+    (dict(gamma=1.0), ValueError, "gamma must be finite and in [0, 1)"),
+    (dict(lr="fast"), TypeError, "lr must be a number"),
+    (dict(previous=[0.0]), ValueError, "previous must be a finite point"),
+])
+def test_draw_nag_lookahead_checks_its_arguments(kwargs, error, words):
+    args = dict(method="NAG", theta=THETA, v=V, lr=0.2, gamma=0.9) | kwargs
+    with pytest.raises(error, match=words.replace("[", r"\[").replace(")", r"\)")):
+        diagrams.draw_nag_lookahead(**args)
+
+
+def test_steps_inside_view():
+    inside = run(optimizers.SGD(lr=0.05), RAVINE, steps=30)
+    assert diagrams.steps_inside_view(inside) == 30
+    out = run(optimizers.SGD(lr=0.52), RAVINE, start=[-5.0, -0.5], steps=60)
+    k = diagrams.steps_inside_view(out)
+    assert 0 < k < 60 and abs(out.path[k, 1]) > RAVINE.ylim[1] >= abs(out.path[k - 1, 1])
+    with pytest.raises(TypeError, match="traj must be a Trajectory"):
+        diagrams.steps_inside_view(np.zeros((3, 2)))
+
+
+def test_plot_log_loss_marks_the_divergence():
+    trajs = {"η = 0.45": run(optimizers.SGD(lr=0.45), RAVINE, steps=200),
+             "η = 0.55": run(optimizers.SGD(lr=0.55), RAVINE, steps=2500)}
+    fig, ax = plt.subplots()
+    lines = diagrams.plot_log_loss(trajs, ax=ax)
+    assert set(lines) == set(trajs) and all(line.axes is ax for line in lines.values())
+    np.testing.assert_allclose(lines["η = 0.45"].get_ydata(), np.log10(np.maximum(trajs["η = 0.45"].loss, 1e-300)))
+    texts = [t.get_text() for t in ax.texts]
+    assert f"diverged at step {trajs['η = 0.55'].diverged_at}" in texts
+    with pytest.raises(TypeError, match="non-empty mapping"):
+        diagrams.plot_log_loss({})
+
+
+def test_plot_step_components_bars_are_the_steps():
+    traj = run(optimizers.SGD(lr=0.45), RAVINE, steps=25)
+    axes = diagrams.plot_step_components(traj, "SGD, η = 0.45")
+    heights = [p.get_height() for p in axes["dy"].patches]
+    np.testing.assert_allclose(heights, np.diff(traj.path[:, 1]))
+    assert axes["path"].get_lines()
+    with pytest.raises(TypeError, match="traj must be a Trajectory"):
+        diagrams.plot_step_components("SGD", "SGD")
+
+
+def test_plot_floor_profile_and_plot_escape():
+    s = surfaces.LOCAL_MINIMA
+    out = diagrams.plot_floor_profile(s, {-1.5: "shallow", 2.0: "global"})
+    np.testing.assert_allclose(out[-1.5].get_ydata(), [s(np.array([-1.5, 0.0]))])
+    with pytest.raises(TypeError, match="marks must map"):
+        diagrams.plot_floor_profile(s, [-1.5])
+
+    exact = run(optimizers.SGD(lr=0.1), s, steps=50)
+    rng = np.random.default_rng(0)
+    noisy = run(optimizers.SGD(lr=0.1), s, start=np.tile(s.start, (20, 1)), steps=50,
+                grad_fn=lambda th: s.grad(th) + rng.normal(size=th.shape))
+    axes = diagrams.plot_escape(s, exact, noisy, ridge_x=-0.9)
+    assert sum(p.get_height() for p in axes["ends"].patches) == 20  # every run is counted once
+    with pytest.raises(ValueError, match="batch run"):
+        diagrams.plot_escape(s, exact, exact, ridge_x=-0.9)
