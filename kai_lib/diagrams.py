@@ -23,7 +23,7 @@ from .runner import Trajectory
 from .surfaces import Surface
 from .surfaces import get as get_surface
 
-__all__ = ["draw_nag_lookahead", "lookahead_points", "plot_escape", "plot_floor_profile", "plot_log_loss",
+__all__ = ["draw_nag_lookahead", "lookahead_points", "mark_ends", "plot_escape", "plot_floor_profile", "plot_log_loss",
            "plot_step_components", "steps_inside_view"]
 
 _METHODS = ("Momentum", "NAG")
@@ -182,6 +182,19 @@ def draw_nag_lookahead(ax=None, *, method: str, theta, v, lr: float, gamma: floa
 
 
 # --- runs and their losses ------------------------------------------------------------------
+
+def mark_ends(trajs: Mapping[str, Trajectory], ax, colors: Mapping[str, str] | None = None) -> dict:
+    """A dot in each run's colour at its last point: where a long run without step
+    markers ended. Returns ``{label: Line2D}``."""
+    if not isinstance(trajs, Mapping):
+        raise TypeError(f"trajs must map label -> Trajectory, got {type(trajs).__name__}")
+    out = {}
+    for i, (label, traj) in enumerate(trajs.items()):
+        color = (colors or {}).get(label) or color_for(label, i)
+        ends = np.reshape(traj.final, (-1, 2))
+        out[label] = ax.plot(*ends.T, "o", color=color, mec="k", ms=7, zorder=6, ls="none", label="_")[0]
+    return out
+
 
 def steps_inside_view(traj: Trajectory, xlim=None, ylim=None) -> int:
     """The step at which ``traj`` first leaves the view (its surface's, by default); all its

@@ -120,3 +120,15 @@ def test_plot_floor_profile_and_plot_escape():
     assert sum(p.get_height() for p in axes["ends"].patches) == 20  # every run is counted once
     with pytest.raises(ValueError, match="batch run"):
         diagrams.plot_escape(s, exact, exact, ridge_x=-0.9)
+
+
+def test_mark_ends_puts_a_dot_on_each_last_point():
+    trajs = {"SGD": run(optimizers.SGD(lr=0.1), RAVINE, steps=30),
+             "Adam": run(optimizers.Adam(lr=0.1), RAVINE, steps=30)}
+    fig, ax = plt.subplots()
+    dots = diagrams.mark_ends(trajs, ax)
+    for label, traj in trajs.items():
+        np.testing.assert_allclose(np.ravel(dots[label].get_data()), traj.final)
+        assert dots[label].get_color() == diagrams.color_for(label)
+    with pytest.raises(TypeError, match="trajs must map"):
+        diagrams.mark_ends(list(trajs.values()), ax)
