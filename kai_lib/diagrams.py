@@ -23,8 +23,8 @@ from .runner import Trajectory
 from .surfaces import Surface
 from .surfaces import get as get_surface
 
-__all__ = ["draw_nag_lookahead", "lookahead_points", "mark_ends", "plot_escape", "plot_floor_profile", "plot_log_loss",
-           "plot_step_components", "steps_inside_view"]
+__all__ = ["draw_nag_lookahead", "lookahead_points", "mark_ends", "plot_escape", "plot_excess_loss",
+           "plot_floor_profile", "plot_log_loss", "plot_step_components", "steps_inside_view"]
 
 _METHODS = ("Momentum", "NAG")
 
@@ -263,6 +263,48 @@ def plot_step_components(traj: Trajectory, label: str, fig=None) -> dict:
     for a in (ax_y, ax_x):
         a.axhline(0, color="k", lw=0.6)
     return {"path": ax, "dy": ax_y, "dx": ax_x}
+
+
+def plot_excess_loss(trajs: Mapping[str, Trajectory], batch_sizes: Mapping[str, int], n: int, best: float,
+                     axes=None) -> dict:
+    r"""How fast mini-batch runs approach the best loss, :math:`J(\theta) - J(\theta^*)` on log axes:
+    per update (left) and per unit of work, epochs of ``n`` examples (right, with the count of
+    per-example gradients on a top axis).
+
+    Args:
+        trajs: ``{label: trajectory}``.
+        batch_sizes: ``{label: examples per update}`` for every label of ``trajs``.
+        n: the number of training examples (one epoch).
+        best: :math:`J(\theta^*)`.
+        axes: two axes (a new figure if ``None``).
+
+    Returns:
+        ``{"per_update": ax, "per_epoch": ax}``.
+    """
+    missing = set(trajs) - set(batch_sizes)
+    if missing:
+        raise ValueError(f"batch_sizes has no entry for {sorted(missing)}")
+    if isinstance(n, bool) or not isinstance(n, (int, np.integer)) or n < 1:
+        raise ValueError(f"n must be a positive integer, got {n!r}")
+    if axes is None:
+        _, axes = plt.subplots(1, 2, figsize=(11, 4.2), sharey=True)
+    ax1, ax2 = axes
+    for i, (label, traj) in enumerate(trajs.items()):
+        updates = np.arange(traj.steps + 1)
+        style = dict(lw=0.9, label=label, color=color_for(label, i))  # the project's colours: SGD red
+        ax1.loglog(updates[1:], traj.loss[1:] - best, **style)
+        ax2.loglog((updates * batch_sizes[label] / n)[1:], traj.loss[1:] - best, **style)
+    ax1.set_xlabel("updates (gradient steps)")
+    ax1.set_ylabel(r"$J(\theta) - J(\theta^*)$")
+    ax1.set_title("Per update: the same progress, down to the noise", y=1.17)
+    ax2.set_xlabel(f"epochs (1 epoch = n = {n} examples)")
+    ax2.set_title("Per unit of work: small batches win, then plateau", y=1.17)
+    top = ax2.secondary_xaxis("top", functions=(lambda e: e * n, lambda k: k / n))
+    top.set_xlabel("per-example gradient evaluations", fontsize=9, labelpad=2)
+    for ax in (ax1, ax2):
+        ax.grid(True, which="major", alpha=0.3)
+        ax.legend(fontsize="small", loc="lower left")
+    return {"per_update": ax1, "per_epoch": ax2}
 
 
 # --- local minima -------------------------------------------------------------------------

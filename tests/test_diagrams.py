@@ -132,3 +132,21 @@ def test_mark_ends_puts_a_dot_on_each_last_point():
         assert dots[label].get_color() == diagrams.color_for(label)
     with pytest.raises(TypeError, match="trajs must map"):
         diagrams.mark_ends(list(trajs.values()), ax)
+
+
+def test_plot_excess_loss_puts_work_on_the_right():
+    from kai_lib import data as kdata
+
+    reg = kdata.make_regression(n=100)
+    surface, best = reg.surface(), float(reg.surface()(reg.minimiser()))
+    trajs = {f"|B| = {b}": run(optimizers.SGD(lr=0.1), surface, steps=20, grad_fn=reg.minibatch_grad_fn(b))
+             for b in (1, 100)}
+    axes = diagrams.plot_excess_loss(trajs, {"|B| = 1": 1, "|B| = 100": 100}, n=100, best=best)
+    full = axes["per_epoch"].get_lines()[1]
+    np.testing.assert_allclose(full.get_xdata(), np.arange(1, 21))            # 1 epoch per full-batch update
+    np.testing.assert_allclose(full.get_ydata(), trajs["|B| = 100"].loss[1:] - best)
+    np.testing.assert_allclose(axes["per_epoch"].get_lines()[0].get_xdata(), np.arange(1, 21) / 100)
+    with pytest.raises(ValueError, match="no entry for"):
+        diagrams.plot_excess_loss(trajs, {"|B| = 1": 1}, n=100, best=best)
+    with pytest.raises(ValueError, match="n must be a positive integer"):
+        diagrams.plot_excess_loss(trajs, {"|B| = 1": 1, "|B| = 100": 100}, n=0, best=best)
