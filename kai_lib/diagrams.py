@@ -325,9 +325,11 @@ def plot_floor_profile(surface: Surface | str, marks: Mapping[float, str], ax=No
     for x0, text in marks.items():
         j = surface(np.array([x0, y]))
         out[x0] = ax.plot(x0, j, "o", color="k")[0]
+        peak = j > max(surface(np.array([x0 - 0.05, y])), surface(np.array([x0 + 0.05, y])))
         left = x0 < np.mean(surface.xlim)
-        ax.annotate(text, (x0, j), xytext=(-6 if left else 8, -14 if left else 6), textcoords="offset points",
-                    ha="right" if left else "left", fontsize="small")
+        offset = (6, 6) if peak else ((-6, -14) if left else (8, -4))  # a ridge's label above it, a dip's below
+        ax.annotate(text, (x0, j), xytext=offset, textcoords="offset points",
+                    ha="right" if offset[0] < 0 else "left", fontsize="small")
     ax.set_ylim(ylim)
     ax.set_xlabel("x")
     ax.set_ylabel(f"J(x, {y:g})")
