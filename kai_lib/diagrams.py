@@ -24,7 +24,7 @@ from .surfaces import Surface
 from .surfaces import get as get_surface
 
 __all__ = ["draw_nag_lookahead", "lookahead_points", "mark_ends", "plot_escape", "plot_excess_loss",
-           "plot_floor_profile", "plot_log_loss", "plot_step_components", "steps_inside_view"]
+           "plot_floor_profile", "plot_log_loss", "plot_momentum_decay", "plot_step_components", "steps_inside_view"]
 
 _METHODS = ("Momentum", "NAG")
 
@@ -179,6 +179,47 @@ def draw_nag_lookahead(ax=None, *, method: str, theta, v, lr: float, gamma: floa
         ax.set_title("Momentum: the gradient at θ, plus the momentum step" if method == "Momentum"
                      else "NAG: the momentum step first, then the gradient there")
     return out
+
+
+# --- momentum's memory ----------------------------------------------------------------------
+
+def plot_momentum_decay(ax=None, gammas: Sequence[float] = (0.5, 0.9, 0.99), k_max: int = 60,
+                        colors: Mapping[float, str] | None = None) -> dict:
+    r"""The weight :math:`\gamma^k` of a gradient :math:`k` steps old in
+    :math:`v_t = \sum_k \gamma^k \eta \nabla J_{t-k}`, with the slide's :math:`0.9^{22} \approx 0.0985` marked.
+
+    Each curve is labelled with its horizon :math:`1/(1-\gamma)`; a grey line marks a tenth. Every
+    curve is Momentum's colour, told apart by its line style, unless ``colors`` maps a
+    :math:`\gamma` to its own (a notebook that colours each setting the same everywhere).
+
+    Returns:
+        ``{gamma: Line2D}``.
+    """
+    if isinstance(k_max, bool) or not isinstance(k_max, (int, np.integer)) or k_max < 22:
+        raise ValueError(f"k_max must be an integer >= 22 (the slide's 0.9^22 is marked), got {k_max!r}")
+    gammas = [_positive(g, "gamma", upper=1.0) for g in gammas]
+    ax = _new_ax(ax, figsize=(8, 4.4))
+    k = np.arange(0, k_max + 1)
+    lines = {}
+    for gamma in gammas:
+        style = {0.5: ":", 0.9: "-", 0.99: "--"}.get(gamma, "-.")  # the slides' 0.9 solid
+        color = (colors or {}).get(gamma, COLORS["Momentum"])
+        lines[gamma] = ax.plot(k, gamma**k, style, color=color, lw=2.2 if gamma == 0.9 else 1.6,
+                               label=f"γ = {gamma}  (horizon {1 / (1 - gamma):.0f})")[0]
+    ax.axhline(0.1, color="0.5", lw=0.8)
+    ax.annotate("a tenth", (1, 0.1), xycoords=("axes fraction", "data"), xytext=(-4, 3), textcoords="offset points",
+                ha="right", va="bottom", color="0.4", fontsize="small")
+    ax.plot([22], [0.9**22], "o", color=COLORS["Momentum"], markeredgecolor="k", markersize=9, zorder=4)
+    ax.annotate(f"$0.9^{{22}} = {0.9**22:.4f}$\nfrom step 22 on, a gradient counts\nless than 1/10",
+                (22, 0.9**22), xytext=(0.5 * k_max, 0.24), fontsize=11, arrowprops=dict(arrowstyle="->", color="k"))
+    ax.set_xlim(0, k_max)
+    ax.set_ylim(0, 1.03)
+    ax.set_xlabel("$k$ (steps back)")
+    ax.set_ylabel(r"weight $\gamma^k$ of $\eta\nabla J(\theta)_{t-k}$ in $v_t$")
+    ax.set_title(r"$v_t = \eta\nabla J_t + \gamma\eta\nabla J_{t-1} + \gamma^2\eta\nabla J_{t-2} + \dots$")
+    ax.legend(loc="upper right")
+    ax.grid(alpha=0.3)
+    return lines
 
 
 # --- runs and their losses ------------------------------------------------------------------

@@ -42,7 +42,7 @@ import numpy as np
 from . import optimizers, races, surfaces
 from .animation import animate, save_gif
 from .data import make_regression
-from .diagrams import draw_nag_lookahead
+from .diagrams import draw_nag_lookahead, plot_momentum_decay
 from .plotting import COLORS, mark_minima, plot_contours, plot_paths
 from .runner import run
 
@@ -155,22 +155,8 @@ def local_minima(path: Path) -> None:
 
 def momentum_decay(path: Path) -> None:
     """γᵏ: how much a gradient k steps back still counts in v_t."""
-    k = np.arange(0, 61)
     fig, ax = plt.subplots(figsize=(8, 4.4))
-    for gamma, style in ((0.5, ":"), (0.9, "-"), (0.99, "--")):
-        ax.plot(k, gamma**k, style, color=COLORS["Momentum"], lw=2.2 if gamma == 0.9 else 1.6,
-                label=f"γ = {gamma}")
-    ax.axhline(0.1, color="0.5", lw=0.8)
-    ax.plot([22], [0.9**22], "o", color=COLORS["Momentum"], markeredgecolor="k", markersize=9, zorder=4)
-    ax.annotate(f"$0.9^{{22}} = {0.9**22:.4f}$\nfrom step 22 on, a gradient counts\nless than 1/10",
-                (22, 0.9**22), xytext=(29, 0.42), fontsize=11, arrowprops=dict(arrowstyle="->", color="k"))
-    ax.set_xlim(0, 60)
-    ax.set_ylim(0, 1.03)
-    ax.set_xlabel("$k$ (steps back)")
-    ax.set_ylabel(r"weight $\gamma^k$ of $\eta\nabla J(\theta)_{t-k}$ in $v_t$")
-    ax.set_title(r"$v_t = \eta\nabla J_t + \gamma\eta\nabla J_{t-1} + \gamma^2\eta\nabla J_{t-2} + \dots$")
-    ax.legend(loc="upper right")
-    ax.grid(alpha=0.3)
+    plot_momentum_decay(ax, gammas=(0.5, 0.9, 0.99), k_max=60)
     fig.tight_layout()
     _save(fig, path)
 

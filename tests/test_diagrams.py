@@ -150,3 +150,16 @@ def test_plot_excess_loss_puts_work_on_the_right():
         diagrams.plot_excess_loss(trajs, {"|B| = 1": 1}, n=100, best=best)
     with pytest.raises(ValueError, match="n must be a positive integer"):
         diagrams.plot_excess_loss(trajs, {"|B| = 1": 1, "|B| = 100": 100}, n=0, best=best)
+
+
+def test_plot_momentum_decay_draws_gamma_to_the_k():
+    fig, ax = plt.subplots()
+    lines = diagrams.plot_momentum_decay(ax, gammas=(0.5, 0.9), k_max=40, colors={0.5: "#98df8a"})
+    np.testing.assert_allclose(lines[0.9].get_ydata(), 0.9 ** np.arange(41))
+    assert lines[0.5].get_color() == "#98df8a" and lines[0.9].get_color() == diagrams.COLORS["Momentum"]
+    assert "(horizon 10)" in lines[0.9].get_label()
+    assert any("0.0985" in t.get_text() for t in ax.texts)
+    with pytest.raises(ValueError, match="k_max must be an integer >= 22"):
+        diagrams.plot_momentum_decay(k_max=10)
+    with pytest.raises(ValueError, match="gamma must be finite"):
+        diagrams.plot_momentum_decay(gammas=(1.5,))
