@@ -64,6 +64,16 @@ def test_navigation_is_first_and_last_and_up_to_date(path):
     assert nb.cells[1].cell_type == "markdown" and nb.cells[1].source.startswith("# ")
 
 
+def test_navigation_links_the_index_once():
+    titles = [nbtools.title_of(read(p)) for p in PATHS]
+    for i, path in enumerate(PATHS):
+        source = nbtools.nav_source(PATHS, i, titles)
+        expected = 0 if path.name == nbtools.INDEX else 1
+        assert source.count(f"({nbtools.INDEX})") == expected, f"{path.name}: {source}"
+    first = nbtools.nav_source(PATHS, 1, titles)  # the notebook after the index: Contents, then next
+    assert first.splitlines()[1].startswith("[Contents]"), first
+
+
 @pytest.mark.parametrize("path", ALGORITHMS, ids=lambda p: p.name)
 def test_algorithm_notebooks_follow_the_template(path):
     nb = read(path)
