@@ -37,6 +37,7 @@ from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.colors import BoundaryNorm, ListedColormap
 from matplotlib.figure import Figure
 from matplotlib.lines import Line2D
+from matplotlib.ticker import NullFormatter
 from PIL import Image
 
 from . import data, nn, optimizers
@@ -261,7 +262,7 @@ class MoonsExplorer(W.HBox):
 
     Attributes:
         sliders: ``{name: widget}``.
-        history: the last training run; ``seconds``: how long the last update took (training
+        history, net: the last training run and its network; ``seconds``: how long the last update took (training
             and drawing), ``train_seconds``: the training alone.
         image: the ``ipywidgets.Image`` with the boundary and the loss curve.
     """
@@ -299,7 +300,9 @@ class MoonsExplorer(W.HBox):
         ax.set(xticks=[], yticks=[])
         self._line = self._loss_ax.plot([], [], lw=2)[0]
         self._loss_ax.set(yscale="log", xlabel="epoch", ylabel="training loss")
+        self._loss_ax.yaxis.set_minor_formatter(NullFormatter())
         self._figure.tight_layout()
+        self._figure.subplots_adjust(top=0.9)  # room for the title each update writes
         for widget in self.sliders.values():
             widget.observe(lambda change: self.update(), names="value")
         super().__init__([W.VBox([W.HTML("<b>Noisy moons, live</b>"), *self.sliders.values(), self.status]),
@@ -323,7 +326,7 @@ class MoonsExplorer(W.HBox):
         net = self.moons.net(hidden=v["hidden"])
         hist = nn.train(cls(**kwargs), net, self.X, self.y, epochs=int(v["epochs"]), batch_size=int(v["batch_size"]),
                         seed=self.moons.shuffle_seed)
-        self.history = hist
+        self.history, self.net = hist, net
         self.train_seconds = time.perf_counter() - start
         self._img.set_data(_probability_grid(net, hist.theta[None], self._xlim, self._ylim, self._grid)[0])
         color = color_for(cls.__name__)

@@ -206,7 +206,7 @@ def tune(names: Sequence[str] = optimizers.SLIDES, budget: Budget = BUDGET, grid
 
 
 def batch_size_study(name: str = "SGD", batch_sizes: Sequence[int | None] = (1, 32, None), epochs: int = 3,
-                     full_batch_epochs: int = 100, grid: Sequence[float] = (1e-2, 1e-1, 1.0, 10.0),
+                     full_batch_epochs: int = 60, grid: Sequence[float] = (1e-2, 1e-1, 1.0, 10.0),
                      seed: int = 0, dataset=None) -> dict[int, tuple[float, nn.History]]:
     """The same network at several batch sizes, each with its own η tuned on ``grid``.
 
@@ -223,7 +223,8 @@ def batch_size_study(name: str = "SGD", batch_sizes: Sequence[int | None] = (1, 
     for b in batch_sizes:
         size = len(X_train) if b is None else b
         E = full_batch_epochs if b is None else epochs
-        runs = [nn.train(optimizers.get(name)(lr=lr), nn.MLP([64, 32, 10], seed=seed), X_train, y_train,
+        net = nn.MLP(list(BUDGET.sizes), activation=BUDGET.activation, seed=seed)
+        runs = [nn.train(optimizers.get(name)(lr=lr), net, X_train, y_train,
                          epochs=E, batch_size=size, seed=seed, X_test=X_test, y_test=y_test) for lr in grid]
         losses = [np.inf if h.diverged else h.loss_per_epoch[-1] for h in runs]
         best = int(np.argmin(losses))
@@ -234,13 +235,18 @@ def batch_size_study(name: str = "SGD", batch_sizes: Sequence[int | None] = (1, 
 # --- pictures ----------------------------------------------------------------------------------
 
 def plot_sweep(table: Table, ax=None):
-    """Final training loss (mean over seeds) against the tuned value, one curve per optimizer."""
+    """Final training loss (mean over seeds) against the tuned value, one curve per optimizer.
+
+    AdaDelta's ε is drawn at its first step √(ε/(1−γ)).
+    """
     if ax is None:
         _, ax = plt.subplots(figsize=(7, 4.2))
     for i, (name, t) in enumerate(table.items()):
         mean = t.grid_loss.mean(axis=1)
-        x = t.grid if t.knob == "lr" else t.grid * 1e4  # AdaDelta's ε shifted onto the η axis
-        label = name if t.knob == "lr" else f"{name} (ε × 10⁴)"
+        gamma = t.settings.get("gamma", 0.9)
+        # AdaDelta has no η: it sits at its first step √(ε/(1−γ)), the size an η gives the others' first steps
+        x = t.grid if t.knob == "lr" else np.sqrt(t.grid / (1 - gamma))
+        label = name if t.knob == "lr" else f"{name} (at √(ε/(1−γ)))"
         ax.plot(x, np.where(np.isfinite(mean), mean, np.nan), "-o", ms=4, color=color_for(name, i), label=label)
         ax.plot(x[t.best_index], mean[t.best_index], "*", ms=14, color=color_for(name, i), mec="k")
     ax.set(xscale="log", yscale="log", xlabel="η (the grid)", ylabel="final training loss (mean of seeds)",
@@ -281,6 +287,6 @@ def plot_batch_sizes(study: dict[int, tuple[float, nn.History]], axes=None):
         axes[0].plot(np.arange(len(h.loss_per_epoch)), h.loss_per_epoch, "-", color=color, lw=2, label=label)
         axes[1].plot(h.seconds, h.loss_per_epoch, "-", color=color, lw=2, label=label)
     axes[0].set(xscale="symlog", yscale="log", xlabel="epoch", ylabel="training loss", title="per epoch")
-    axes[1].set(xscale="log", yscale="log", xlabel="wall time of the steps (s)", title="per second")
+    axes[1].set(yscale="log", xlabel="wall time of the steps (s)", title="per second")
     axes[0].legend(fontsize="small")
     return axes
