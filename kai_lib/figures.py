@@ -15,6 +15,7 @@ current directory) and nowhere else:
 ``adam_bias_correction.png``  m_t vs m̂_t and v_t vs v̂_t from the zero state
 ``batch_vs_minibatch.png`` full batch vs mini-batch vs single sample on a line fit
 ``learning_rate.png``      η too small / right / too large (divergence)
+``noisy_moons.gif``        Radford's fourth: decision boundaries of a small network, seven optimizers
 =========================  ==============================================================
 
 The race settings live in :mod:`kai_lib.races`. Every figure is deterministic: two
@@ -382,6 +383,13 @@ def learning_rate(path: Path) -> None:
     _save(fig, path)
 
 
+def noisy_moons(path: Path) -> None:
+    """Radford's fourth animation: seven optimizers train a network on noisy moons (kai_lib.moons)."""
+    from . import moons  # the network and its training are needed only here
+
+    save_gif(moons.animate_boundaries(), path, dpi=moons.MOONS.dpi)
+
+
 # --- the registry and the command line ----------------------------------------------------------
 
 #: Figure name → (file name, function that writes it to a path), in the README's order.
@@ -398,6 +406,7 @@ FIGURES: dict[str, tuple[str, Callable[[Path], object]]] = {
     "adam_bias_correction": ("adam_bias_correction.png", adam_bias_correction),
     "batch_vs_minibatch": ("batch_vs_minibatch.png", batch_vs_minibatch),
     "learning_rate": ("learning_rate.png", learning_rate),
+    "noisy_moons": ("noisy_moons.gif", noisy_moons),
 }
 
 
