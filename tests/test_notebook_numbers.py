@@ -32,6 +32,9 @@ WINDOW = 6
 #: Keys are the prose spelling with thousands separators removed.
 ALLOWED: dict[str, dict[str, str]] = {
     "*": {},
+    "10-neural-network": {
+        "200": "the moons set's size: the full-batch setting of the batch-size slider, suggested to try",
+    },
     "05-adagrad": {
         "0.9": "γ of Momentum and NAG in the race: their default, the Momentum slide's value",
     },
