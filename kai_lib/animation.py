@@ -65,7 +65,8 @@ class TrajectoryAnimation(FuncAnimation):
     """
 
     def __init__(self, fig, ax, trajs: Mapping[str, Trajectory], frames: int = 60, interval: int = 80,
-                 counter: bool = True, legend: bool = True, pace: float = 1.0, **kwargs):
+                 counter: bool = True, legend: bool = True, pace: float = 1.0, colors: Mapping[str, str] | None = None,
+                 **kwargs):
         self.trajs = dict(trajs)
         self.paths = {label: _segments(t.path) for label, t in self.trajs.items()}
         n_steps = max(len(t.path) - 1 for t in self.trajs.values())
@@ -73,7 +74,7 @@ class TrajectoryAnimation(FuncAnimation):
         self.trails, self.heads, self.crosses = {}, {}, {}
         self.colors = ["red", "black", "white", "gold"]
         for i, (label, segs) in enumerate(self.paths.items()):
-            color = color_for(label, i)
+            color = (colors or {}).get(label) or color_for(label, i)
             self.colors.append(color)
             flags = _diverged_flags(self.trajs[label])
             self.trails[label] = [ax.plot([], [], color=color, lw=2, zorder=3,
@@ -150,6 +151,7 @@ def animate(
     pace: float = 1.0,
     xlim: tuple[float, float] | None = None,
     ylim: tuple[float, float] | None = None,
+    colors: Mapping[str, str] | None = None,
     view: str = "2d",
     **view_3d,
 ) -> TrajectoryAnimation:
@@ -169,6 +171,8 @@ def animate(
         pace: ``1`` spreads the frames evenly over the run; ``2`` plays the early steps in
             slow motion (see :func:`frame_steps`).
         xlim, ylim: the view, if not the surface's (a zoom); divergence marks keep to it.
+        colors: ``{label: colour}`` for runs of one optimizer that must differ (two γ of
+            Momentum); the others take their optimizer's colour.
         view: ``"2d"`` (contours, the default) or ``"3d"``: the surface in 3-D, drawn by
             :func:`animate_3d`, which takes the camera (``elev``, ``azim``), ``zlim`` and
             the rest as further keywords (``ax`` is not used there).
@@ -180,7 +184,7 @@ def animate(
     """
     if view == "3d":
         return animate_3d(surface, trajs, frames=frames, interval=interval, title=title, legend=legend, pace=pace,
-                          xlim=xlim, ylim=ylim, figsize=figsize or (9.6, 6.8), **view_3d)
+                          xlim=xlim, ylim=ylim, figsize=figsize or (9.6, 6.8), colors=colors, **view_3d)
     if view != "2d" or view_3d:
         raise ValueError(f"view must be '2d' or '3d' (with the 3-D keywords), got view={view!r}"
                          + (f" and {sorted(view_3d)}" if view_3d else ""))
@@ -202,7 +206,7 @@ def animate(
         ax.set_title(title)
     fig.tight_layout()
     return TrajectoryAnimation(fig, ax, trajs, frames=frames, interval=interval, legend=legend and any(trajs),
-                               pace=pace)
+                               pace=pace, colors=colors)
 
 
 def save_gif(anim: FuncAnimation, path: str | os.PathLike, dpi: int = 72, fps: int | None = None) -> Path:
@@ -356,7 +360,7 @@ class TrajectoryAnimation3D(TrajectoryAnimation):
 
     def __init__(self, fig, ax, surface: Surface, trajs: Mapping[str, Trajectory], frames: int = 60,
                  interval: int = 80, counter: bool = True, legend: bool = True, pace: float = 1.0,
-                 zlim=None, lift: float = 0.02, **kwargs):
+                 zlim=None, lift: float = 0.02, colors: Mapping[str, str] | None = None, **kwargs):
         self.trajs = dict(trajs)
         xlim, ylim, zlim = ax.get_xlim(), ax.get_ylim(), zlim or ax.get_zlim()
         height = lift * (zlim[1] - zlim[0])
@@ -368,7 +372,7 @@ class TrajectoryAnimation3D(TrajectoryAnimation):
         self.trails, self.heads, self.crosses = {}, {}, {}
         self.colors = ["red", "black", "white", "gold"]
         for i, (label, segs) in enumerate(self.paths3d.items()):
-            color = color_for(label, i)
+            color = (colors or {}).get(label) or color_for(label, i)
             self.colors.append(color)
             flags = _diverged_flags(self.trajs[label])
             self.trails[label] = [ax.plot([], [], [], color=color, lw=2.2, label=label if j == 0 else "_")[0]
@@ -422,6 +426,7 @@ def animate_3d(
     zlim: tuple[float, float] | None = None,
     n: int = 40,
     alpha: float = 0.45,
+    colors: Mapping[str, str] | None = None,
 ) -> TrajectoryAnimation3D:
     """All ``trajs`` racing over ``surface`` drawn in 3-D, as Radford drew the saddle.
 
@@ -435,6 +440,7 @@ def animate_3d(
         elev, azim: the fixed camera, in degrees (``Axes3D.view_init``).
         xlim, ylim: the view (default the surface's); zlim: the height shown.
         n: mesh points per side; alpha: the surface's opacity.
+        colors: ``{label: colour}``, as :func:`animate`.
 
     Returns:
         A :class:`TrajectoryAnimation3D` (a ``FuncAnimation``, saved by :func:`save_gif`).
@@ -471,4 +477,4 @@ def animate_3d(
     ax.set_title(title or surface.title, fontsize=13)
     fig.subplots_adjust(left=0.0, right=1.0, bottom=0.02, top=0.94)
     return TrajectoryAnimation3D(fig, ax, surface, trajs, frames=frames, interval=interval,
-                                 legend=legend and any(trajs), pace=pace, zlim=zlim)
+                                 legend=legend and any(trajs), pace=pace, zlim=zlim, colors=colors)

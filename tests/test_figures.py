@@ -17,7 +17,7 @@ EXPECTED = {
     "long_valley.gif", "beale.gif", "saddle_point.gif", "momentum_ravine.png", "local_minima.png",
     "momentum_decay.png", "nag_lookahead.png", "adagrad_step_size.png", "adam_bias_correction.png",
     "batch_vs_minibatch.png", "learning_rate.png", "saddle_point_3d.gif", "long_valley_3d.gif",
-    "basins_himmelblau.png", "basins_local_minima.png",
+    "basins_himmelblau.png", "basins_local_minima.png", "noisy_moons.gif",
 }
 GIFS = sorted(f for f in EXPECTED if f.endswith(".gif"))
 PNGS = sorted(f for f in EXPECTED if f.endswith(".png"))
@@ -272,3 +272,19 @@ def test_basin_figures_show_seven_maps(generated):
     for name in ("basins_himmelblau.png", "basins_local_minima.png"):
         with Image.open(generated / name) as im:
             assert im.width >= 1400
+
+# --- noisy moons (kai_lib.moons) ------------------------------------------------------------------
+
+def test_noisy_moons_gif_is_deterministic_classroom_sized_and_says_its_caption(generated, tmp_path):
+    from kai_lib import moons
+
+    assert main(["--out", str(tmp_path), "--only", "noisy_moons"]) == 0
+    written = tmp_path / "noisy_moons.gif"
+    assert written.read_bytes() == (generated / "noisy_moons.gif").read_bytes()
+    assert written.stat().st_size <= 400 * 1024
+    with Image.open(written) as im:
+        assert im.width >= 720 and im.n_frames == moons.MOONS.frames
+    assert moons.MOONS.dpi * 11 / 72 >= 11  # 11 pt legend text is at least 11 px tall
+    runs = moons.train_all()
+    accuracy = {name: moons.train_accuracy(h)[-1] for name, h in runs.items()}
+    assert accuracy["SGD"] == 0.92 and min(v for n, v in accuracy.items() if n != "SGD") >= 0.95
