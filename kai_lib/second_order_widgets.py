@@ -83,7 +83,7 @@ class SecondOrderExplorer(Explorer):
         FigureCanvasAgg(self._figure)
         self._ax = self._figure.add_subplot()
         self._backgrounds: dict[str, tuple] = {}
-        color = color_for("Adam")
+        color = color_for("L-BFGS")
         ax = self._ax
         self._trail = ax.plot([], [], "-o", color=color, lw=2, markersize=2.5, animated=True)[0]
         self._head = ax.plot([], [], "o", color=color, markeredgecolor="k", markersize=9, animated=True)[0]
