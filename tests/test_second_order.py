@@ -319,3 +319,37 @@ def test_second_order_is_its_own_registry():
     assert {"Newton", "BFGS", "LBFGS", "SECOND_ORDER"} <= set(optimizers.__all__)
     assert BFGS().hyperparameters() == {"lr": 1.0} and LBFGS().hyperparameters() == {"lr": 1.0, "history": 10}
     assert Newton(hessian_fn=np.linalg.inv).hyperparameters() == {"lr": 1.0, "damping": 0.0}
+
+
+# --- the sliders ------------------------------------------------------------------------------------------
+
+def test_second_order_sliders_at_their_extremes():
+    import matplotlib
+
+    matplotlib.use("Agg")
+    from kai_lib.second_order_widgets import METHODS, explore_second_order
+
+    w = explore_second_order("beale", method="Newton", steps=30)
+    assert set(w.sliders) == {"method", "lr", "history", "damping", "line_search", "steps", "x0", "y0", "surface"}
+    assert w.trajectory.final.round(6).tolist() == [0.0, 1.0]          # plain Newton: Beale's saddle
+    assert w.image.value[:4] == b"\x89PNG"
+    for method in METHODS:
+        w.sliders["method"].value = method
+        for name in ("lr", "history", "damping", "steps", "x0", "y0"):
+            slider = w.sliders[name]
+            low, high = ((slider.base**slider.min, slider.base**slider.max)
+                         if type(slider).__name__ == "FloatLogSlider" else (slider.min, slider.max))
+            for value in (low, high):
+                traj = w.update(**{name: value})
+                assert traj.path.shape[-1] == 2 and w.image.value[:4] == b"\x89PNG"
+        for flag in (False, True):
+            w.update(line_search=flag)
+    w.sliders["surface"].value = "long_valley"
+    traj = w.update(method="Newton", damping=0.0, lr=1.0, x0=-4.0, y0=1.5)
+    assert traj.diverged and "diverged" in w.status.value           # the floor's curvature vanishes
+    traj = w.update(method="L-BFGS", line_search=True)
+    assert not traj.diverged and "curvature pairs kept" in w.status.value
+    with pytest.raises(TypeError, match="no slider named"):
+        w.update(gamma=0.9)
+    with pytest.raises(ValueError, match="method must be one of"):
+        explore_second_order("beale", method="Adam")
