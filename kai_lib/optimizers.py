@@ -705,6 +705,11 @@ def _inner(a: np.ndarray, b: np.ndarray) -> np.ndarray:
     return np.sum(a * b, axis=-1, keepdims=True)
 
 
+def _outer(a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    """abᵀ per point: ``(..., n), (..., n) -> (..., n, n)``."""
+    return a[..., :, None] * b[..., None, :]
+
+
 def _check_vector(theta: np.ndarray, who: str) -> np.ndarray:
     if theta.ndim == 0:
         raise ValueError(f"{who} needs theta of shape (n,) or (..., n), got a scalar")
@@ -871,7 +876,9 @@ class BFGS(_QuasiNewton):
         H_{k+1} &= (I - \rho_k s_k y_k^\top)\, H_k\, (I - \rho_k y_k s_k^\top) + \rho_k s_k s_k^\top
 
     :math:`H_{k+1}` is the matrix nearest :math:`H_k` that satisfies the secant equation
-    :math:`H_{k+1} y_k = s_k` (a finite-difference Hessian along the last step). It starts as
+    :math:`H_{k+1} y_k = s_k` (a finite-difference Hessian along the last step). The code
+    multiplies the product out, :math:`H - \rho(s h^\top + h s^\top) + (\rho^2 y^\top h + \rho)\, s s^\top`
+    with :math:`h = H y`: :math:`O(n^2)` work per step instead of the product's :math:`O(n^3)`. It starts as
     :math:`H_0 = I`, rescaled to :math:`(s^\top y / y^\top y) I` just before the first update
     (Nocedal & Wright eq. 6.20). A pair with :math:`s^\top y \le 10^{-10}` would break positive
     definiteness and is skipped (``H`` is kept), per point. The step length α: see below.
@@ -886,9 +893,10 @@ class BFGS(_QuasiNewton):
     and ``loss_evals`` the calls of ``loss_fn``.
 
     Note:
-        ``scipy.optimize.minimize(method="BFGS")`` uses the same update with :math:`H_0 = I`
-        unscaled and a Wolfe line search (so each trial costs a gradient too); ours uses
-        gradients only at accepted points. ``torch.optim`` has no full BFGS.
+        ``scipy.optimize.minimize(method="BFGS")`` uses the same update (as the matrix product,
+        :math:`O(n^3)`) with :math:`H_0 = I` unscaled and a Wolfe line search (so each trial
+        costs a gradient too); ours uses gradients only at accepted points. ``torch.optim`` has
+        no full BFGS.
 
     >>> opt = BFGS(lr=1.0)
     >>> theta = opt.step(np.array([1.0, 1.0]), lambda th: np.array([2, 8]) * th)
@@ -919,11 +927,13 @@ class BFGS(_QuasiNewton):
             accept = sy > CURVATURE_THRESHOLD
             first = accept & (self.pairs == 0)[..., None] if self.pairs is not None else accept
             with np.errstate(all="ignore"):
-                rho = np.where(accept, 1.0 / sy, 0.0)[..., None]
+                rho = np.where(accept, 1.0 / sy, 0.0)[..., None]          # (..., 1, 1), as the matrices
                 # before a point's first update: H₀ = (sᵀy / yᵀy) I, the curvature seen along s
                 self.H = np.where(first[..., None], (sy / _inner(y, y))[..., None] * I, self.H)
-                A = I - rho * s[..., :, None] * y[..., None, :]
-                H_new = A @ self.H @ np.swapaxes(A, -1, -2) + rho * s[..., :, None] * s[..., None, :]
+                # (I - ρ s yᵀ) H (I - ρ y sᵀ) + ρ s sᵀ, multiplied out (H is symmetric): O(n²), not O(n³)
+                Hy = (self.H @ y[..., None])[..., 0]
+                H_new = (self.H - (rho * _outer(s, Hy) + rho * _outer(Hy, s))
+                         + (rho**2 * _inner(y, Hy)[..., None] + rho) * _outer(s, s))
             self.H = np.where(accept[..., None], H_new, self.H)
             self._count_pairs(accept)
         p = -(self.H @ g[..., None])[..., 0]
