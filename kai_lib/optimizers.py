@@ -702,7 +702,7 @@ LossFn = Callable[[np.ndarray], np.ndarray]
 
 def _inner(a: np.ndarray, b: np.ndarray) -> np.ndarray:
     """aᵀb per point, over the last axis: ``(..., n), (..., n) -> (..., 1)``."""
-    return np.sum(a * b, axis=-1, keepdims=True)
+    return (a * b).sum(axis=-1, keepdims=True)
 
 
 def _outer(a: np.ndarray, b: np.ndarray) -> np.ndarray:

@@ -42,6 +42,9 @@ __all__ = [
     "extrapolate",
     "lbfgs_memory_bytes",
     "mlp_parameter_count",
+    "format_bytes",
+    "softmax_hessian",
+    "fitted_power",
 ]
 
 
@@ -212,21 +215,38 @@ class RaceEntry:
 
 
 def race(name: str) -> dict[str, RaceEntry]:
-    """Run the race called ``name`` (a key of :data:`RACES`): ``{optimizer: RaceEntry}``."""
+    """Run the race called ``name`` (a key of :data:`RACES`): ``{optimizer: RaceEntry}``.
+
+    Each racer runs once; the gradient and the loss it sees are wrapped so that the
+    evaluations and the time up to its arrival can be read off afterwards.
+    """
     if name not in RACES:
         raise KeyError(f"unknown race {name!r}; known: {', '.join(RACES)}")
     r = RACES[name]
     entries = {}
     for opt_name, kwargs in r.settings.items():
-        traj = run(make_optimizer(opt_name, r.surface, **kwargs), r.surface, start=np.array(r.start), steps=r.steps)
+        grad_times: list[float] = []           # when each gradient was asked for (one per step)
+        loss_calls: list[int] = []             # how many gradients had been asked for at each loss call
+
+        def grad(theta, grad_times=grad_times):
+            grad_times.append(time.perf_counter())
+            return r.surface.grad(theta)
+
+        def loss(theta, grad_times=grad_times, loss_calls=loss_calls):
+            loss_calls.append(len(grad_times))
+            return r.surface(theta)
+
+        opt = make_optimizer(opt_name, r.surface, **kwargs)
+        if getattr(opt, "loss_fn", None) is not None:
+            opt.loss_fn = loss
+        begin = time.perf_counter()
+        traj = run(opt, r.surface, start=np.array(r.start), steps=r.steps, grad_fn=grad)
+        end = time.perf_counter()
         below = np.flatnonzero(traj.loss < r.tol)
         arrived = int(below[0]) if below.size else -1
-        # the evaluations and the time up to the arrival: rerun that many steps, timed and counted
-        opt = make_optimizer(opt_name, r.surface, **kwargs)
-        begin = time.perf_counter()
-        counted = run(opt, r.surface, start=np.array(r.start), steps=arrived if arrived >= 0 else r.steps)
-        seconds = time.perf_counter() - begin
-        entries[opt_name] = RaceEntry(traj, arrived, counted.grad_evals, getattr(opt, "loss_evals", 0), seconds)
+        steps = arrived if arrived >= 0 else traj.steps
+        seconds = (grad_times[steps] if steps < len(grad_times) else end) - begin
+        entries[opt_name] = RaceEntry(traj, arrived, steps, sum(c <= steps for c in loss_calls), seconds)
     return entries
 
 
@@ -341,3 +361,15 @@ def mlp_parameter_count(layer_sizes) -> int:
     """
     sizes = list(layer_sizes)
     return int(sum(a * b + b for a, b in zip(sizes[:-1], sizes[1:], strict=False)))
+
+
+def format_bytes(n_bytes: float) -> str:
+    """``46.46 MB``, ``16 GB``, ``80,000 TB``: bytes in decimal units, terabytes the largest.
+
+    >>> format_bytes(8 * 2410**2), format_bytes(8 * 10**16)
+    ('46.46 MB', '80,000 TB')
+    """
+    for unit, size in (("TB", 1e12), ("GB", 1e9), ("MB", 1e6), ("kB", 1e3)):
+        if n_bytes >= size:
+            return f"{n_bytes / size:,.4g} {unit}" if n_bytes / size < 1e4 else f"{n_bytes / size:,.0f} {unit}"
+    return f"{n_bytes:.0f} B"

@@ -353,3 +353,48 @@ def test_second_order_sliders_at_their_extremes():
         w.update(gamma=0.9)
     with pytest.raises(ValueError, match="method must be one of"):
         explore_second_order("beale", method="Adam")
+
+
+# --- kai_lib.second_order: the race, the cost measurement and its fits --------------------------------------
+
+def test_race_quasi_newton_arrives_first_and_counts_agree_with_a_rerun():
+    for name, r in second_order.RACES.items():
+        entries = second_order.race(name)
+        assert list(entries) == ["BFGS", "L-BFGS", "Adam", "Momentum"]
+        quasi = max(entries[n].arrived for n in ("BFGS", "L-BFGS"))
+        assert 0 < quasi <= 40
+        for first_order in ("Adam", "Momentum"):
+            assert entries[first_order].arrived == -1 or entries[first_order].arrived > 2 * quasi
+        for opt_name, e in entries.items():
+            steps = e.arrived if e.arrived >= 0 else r.steps
+            opt = second_order.make_optimizer(opt_name, r.surface, **r.settings[opt_name])
+            rerun = run(opt, r.surface, start=np.array(r.start), steps=steps)
+            assert e.grad_evals == rerun.grad_evals == steps
+            assert e.loss_evals == getattr(opt, "loss_evals", 0)
+            assert e.seconds > 0
+
+
+def test_fit_and_extrapolation_of_a_power_law():
+    sizes = np.array([100, 1000, 2000, 4000])
+    np.testing.assert_allclose(second_order.fit_power(sizes, 3e-11 * sizes**3.0, 3), 3e-11, rtol=1e-12)
+    assert second_order.fitted_power(sizes, 2e-9 * sizes**2.0) == pytest.approx(2.0)
+    assert second_order.extrapolate(3e-11, 3, 1e8) == pytest.approx(3e13)
+    with pytest.raises(ValueError, match="smallest"):
+        second_order.fit_power([10, 20], [1.0, 2.0], 3)
+    assert second_order.mlp_parameter_count([64, 32, 10]) == 64 * 32 + 32 + 32 * 10 + 10 == 2410
+    assert second_order.lbfgs_memory_bytes(1000, history=10, bytes_per_float=8) == (20 * 1000 + 10) * 8
+    assert second_order.format_bytes(8 * 2410**2) == "46.46 MB"
+    assert second_order.format_bytes(8e16) == "80,000 TB"
+
+
+def test_hessian_cost_measures_what_it_says():
+    cost = second_order.hessian_cost(sizes=(50, 200), repeats=1)
+    np.testing.assert_array_equal(cost.matrix_bytes, [8 * 50**2, 8 * 200**2])
+    assert np.all(cost.form_seconds > 0) and np.all(cost.solve_seconds > 0)
+    theta = np.random.default_rng(0).normal(size=6)
+    H = second_order.softmax_hessian(theta)
+    # against finite differences of the gradient of log Σ exp θ + ½λ|θ|²
+    grad = lambda th: np.exp(th) / np.exp(th).sum() + 1e-3 * th  # noqa: E731
+    numeric = np.array([(grad(theta + 1e-6 * e) - grad(theta - 1e-6 * e)) / 2e-6 for e in np.eye(6)])
+    np.testing.assert_allclose(H, numeric, atol=1e-8)
+    assert np.linalg.eigvalsh(H).min() > 0
