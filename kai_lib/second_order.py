@@ -288,7 +288,7 @@ def hessian_cost(sizes=(100, 250, 500, 1000, 2000, 4000), repeats: int = 3, seed
     """Time forming (:func:`softmax_hessian`) and solving an n×n Newton system for each n.
 
     Timings are wall-clock on this machine, noisy on a shared one: each is the best of
-    ``repeats``, except the solves from n = 1000 on, long enough to time once.
+    ``repeats``, except the solves beyond n = 2000, long enough to time once.
     BLAS runs on ``blas_threads`` threads (default one: on a busy machine a second thread
     mostly waits for a core and makes the times erratic; ``None`` leaves BLAS as configured).
     """
@@ -313,7 +313,7 @@ def _hessian_cost(sizes, repeats: int, seed: int) -> HessianCost:
             begin = time.perf_counter()
             softmax_hessian(theta, out=H)
             best_form = min(best_form, time.perf_counter() - begin)
-        for _ in range(repeats if n < 1000 else 1):
+        for _ in range(repeats if n <= 2000 else 1):
             begin = time.perf_counter()
             np.linalg.solve(H, g)
             best_solve = min(best_solve, time.perf_counter() - begin)
