@@ -39,6 +39,8 @@ COLORS: dict[str, str] = {
     "AMSGrad": "#7f7f7f",   # grey
     "AdamW": "#17becf",     # cyan
 }
+# the second-order methods of notebook 11
+COLORS.update({"Newton": "#8a2be2", "BFGS": "#ffb000", "L-BFGS": "#dc143c"})  # violet, amber, crimson
 _OTHERS = ["#d62728", "#1f77b4", "#2ca02c", "#ff7f0e", "#9467bd", "#8c564b", "#e377c2", "#17becf"]
 
 CONTOUR_CMAP = "Blues_r"

@@ -85,6 +85,12 @@ ALLOWED: dict[str, dict[str, str]] = {
     "04-nag": {
         "300": "exercise 2's setting: steps to run",
     },
+    "11-second-order": {
+        "7.4": "Nocedal & Wright's Algorithm 7.4, a reference",
+        "6.20": "Nocedal & Wright's equation 6.20, a reference",
+        "2.13": "the PyTorch version that wrote the reference file",
+        "6000": "an exercise's setting",
+    },
 }
 
 _NUMBER = re.compile(

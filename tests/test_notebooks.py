@@ -17,7 +17,8 @@ ALGORITHMS = [p for p in PATHS if re.match(r"0[1-8]-", p.name)]
 TEMPLATE = ["The idea", "The update rule", "The code", "Watch it move", "Try it", "Key points", "In practice",
             "Summary", "Exercises"]
 EXPECTED = ["00-index", "01-gradient-descent", "02-sgd-minibatch", "03-momentum", "04-nag", "05-adagrad",
-            "06-rmsprop", "07-adadelta", "08-adam", "09-comparison", "10-neural-network"]
+            "06-rmsprop", "07-adadelta", "08-adam", "09-comparison", "10-neural-network",
+            "11-second-order"]
 
 
 def read(path):
