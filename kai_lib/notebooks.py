@@ -106,7 +106,10 @@ SLIDE_BUDGET = 640
 #: A cell that is alone on its slide and still too tall is zoomed out, down to this;
 #: below it, it would have to be split (the deck scrolls it).
 MIN_ZOOM = 0.6
-SLIDE_TYPES = ("slide", "subslide", "-", "fragment", "skip", "notes")
+#: The slide types, as JupyterLab's property inspector writes them: "" continues the slide
+#: (the "-" of nbconvert and RISE; the deck reads only "" or no value so).
+SLIDE_TYPES = ("slide", "subslide", "", "fragment", "skip", "notes")
+CONTINUE = ""
 FONTS_KEY = "@deathbeds/jupyterlab-fonts"  # where the deck keeps a cell's presentation styles
 PRESENTING = "body[data-jp-deck-mode='presenting'] &"
 LIVE_CALL = re.compile(r"(?<![\w.])(show|explore)\(")
@@ -205,7 +208,7 @@ def presentation_cut(nb) -> list[tuple[str, float]]:
     - an animation (``show(``) or sliders (``explore(``) cell is a slide of its own;
     - set-up code (a code cell with no output: imports, helpers) is skipped; the
       exercises and any prose too long for a slide become speaker ``notes``;
-    - the other cells go on the current slide while it fits :data:`SLIDE_BUDGET`
+    - the other cells go on the current slide (``""``) while it fits :data:`SLIDE_BUDGET`
       (:func:`cell_height`), and start a new slide when it would not;
     - a cell alone on its slide that is still too tall is zoomed out to fit (``zoom``
       < 1, at least :data:`MIN_ZOOM`).
@@ -220,7 +223,7 @@ def presentation_cut(nb) -> list[tuple[str, float]]:
         if NAV_TAG in tags:
             kind = "slide" if i == 0 else "skip"
         elif level == 1:
-            kind = "-" if i == 1 else "slide"
+            kind = CONTINUE if i == 1 else "slide"
         elif cell.cell_type == "code" and not cell.get("outputs") and not code_live:
             kind = "skip"
         elif level == 2 and cell.source.lstrip()[3:].lower().startswith("exercises"):
@@ -228,22 +231,22 @@ def presentation_cut(nb) -> list[tuple[str, float]]:
         elif code_live:
             kind = "slide"
         elif level in (2, 3):
-            kind = "-" if current_is_headings and filled + height <= SLIDE_BUDGET else "slide"
+            kind = CONTINUE if current_is_headings and filled + height <= SLIDE_BUDGET else "slide"
         elif cell.cell_type == "markdown" and height > SLIDE_BUDGET:
             kind = "notes"
         else:
-            kind = "-" if not after_live and filled + height <= SLIDE_BUDGET else "slide"
+            kind = CONTINUE if not after_live and filled + height <= SLIDE_BUDGET else "slide"
         if kind == "slide":
             filled, current_is_headings = height, _is_heading_only(cell)
-        elif kind == "-":
+        elif kind == CONTINUE:
             filled += height
             current_is_headings = current_is_headings and _is_heading_only(cell)
-        if kind in ("slide", "-"):
+        if kind in ("slide", CONTINUE):
             after_live = code_live
         cut.append([kind, 1.0, height])
     # zoom out a slide that holds one cell too tall for the screen
     for i, (kind, _, height) in enumerate(cut):
-        alone = kind == "slide" and (i + 1 == len(cut) or cut[i + 1][0] != "-")
+        alone = kind == "slide" and (i + 1 == len(cut) or cut[i + 1][0] != CONTINUE)
         if alone and height > SLIDE_BUDGET:
             cut[i][1] = max(MIN_ZOOM, math.floor(100 * SLIDE_BUDGET / height) / 100)
     return [(kind, zoom) for kind, zoom, _ in cut]
@@ -292,7 +295,7 @@ def deck(nb) -> list[dict]:
     """
     slides: list[dict] = []
     for i, cell in enumerate(nb.cells):
-        kind = cell.get("metadata", {}).get("slideshow", {}).get("slide_type", "-")
+        kind = cell.get("metadata", {}).get("slideshow", {}).get("slide_type") or CONTINUE
         if kind in ("skip", "notes"):
             continue
         if kind in ("slide", "subslide") or not slides:

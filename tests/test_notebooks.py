@@ -159,7 +159,7 @@ def test_the_cut_follows_the_template():
             c.outputs = [nbformat.v4.new_output("stream", name="stdout", text="1\n")]
     nb.cells = cells
     kinds = [k for k, _ in nbtools.presentation_cut(nb)]
-    assert kinds == ["slide", "-", "skip", "slide", "-", "slide", "slide", "slide", "slide", "slide", "slide", "-",
+    assert kinds == ["slide", "", "skip", "slide", "", "slide", "slide", "slide", "slide", "slide", "slide", "",
                      "slide", "notes", "notes", "skip"]
     slides = nbtools.deck(nbtools.with_slides(nb))
     assert [s["live"] for s in slides] == ["", "", "", "animation", "", "", "sliders", "", ""]
