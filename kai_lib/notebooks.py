@@ -171,6 +171,9 @@ def cell_height(cell) -> float:
             continue
         data = out.get("data", {})
         image = next((m for m in ("image/png", "image/gif") if m in data), None)
+        if image is None and "application/vnd.jupyter.widget-view+json" in data:
+            height += 480  # a live widget with no still stored: as tall as the sliders' picture
+            continue
         if image is None:
             height += 10 + _CODE_LINE * min(len(str(data.get("text/plain", "")).splitlines()), 20)
             continue
@@ -317,9 +320,12 @@ def deck(nb) -> list[dict]:
 
 
 def deck_summary(folder: Path = NOTEBOOKS) -> list[dict]:
-    """For each notebook: its slides, its live slides (animation / sliders), and minutes at one a slide."""
+    """For each lesson (every notebook but the index): its slides, its live slides (animation /
+    sliders), minutes at one a slide, and the slides too tall for the screen even zoomed out."""
     out = []
     for path in notebook_paths(folder):
+        if path.name == INDEX:
+            continue
         slides = deck(nbformat.read(path, as_version=4))
         live = [(n + 1, s["live"]) for n, s in enumerate(slides) if s["live"]]
         too_tall = [n + 1 for n, s in enumerate(slides) if s["height"] * s["zoom"] > SLIDE_BUDGET]
@@ -328,14 +334,15 @@ def deck_summary(folder: Path = NOTEBOOKS) -> list[dict]:
     return out
 
 
-def print_deck_summary(folder: Path = NOTEBOOKS) -> None:
-    """The table the index notebook prints: slides, minutes and live slides of every deck."""
+def print_deck_summary(folder: Path = NOTEBOOKS, too_tall: bool = False) -> None:
+    """The table the index notebook prints: slides, minutes and live slides of every deck
+    (and, with ``too_tall``, the slides whose one cell must be split to fit the screen)."""
     rows = deck_summary(folder)
     print(f"{'notebook':<28} {'slides':>6} {'minutes':>8}   live slides (number: what)")
     for row in rows:
         live = ", ".join(f"{n}: {what}" for n, what in row["live"]) or "-"
         print(f"{row['notebook']:<28} {row['slides']:>6} {row['minutes']:>8}   {live}")
-    for row in rows:
+    for row in rows if too_tall else []:
         for slide in row["too_tall"]:
             print(f"  {row['notebook']}: slide {slide} holds one cell too tall for a 1280 x 720 screen "
                   f"even at {MIN_ZOOM:.0%}: split that cell")
@@ -397,7 +404,7 @@ def main(argv=None) -> int:
     if args.command == "slides":
         for path in update_slides(only=paths):
             print(f"presentation cut updated: {path.name}")
-        print_deck_summary()
+        print_deck_summary(too_tall=True)
         return 0
     for path in update_navigation(only=paths):
         print(f"navigation updated: {path.name}")
