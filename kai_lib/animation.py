@@ -92,6 +92,7 @@ class TrajectoryAnimation(FuncAnimation):
         if legend and style.legend_outside:  # big text beside the map, not over the paths
             ax.legend(loc="upper left", bbox_to_anchor=(1.02, 1.0), fontsize=style.font("legend"), framealpha=0.85)
             fig.tight_layout()
+            styles.fit_titles(fig)  # a title wider than the narrower map wraps
         elif legend:
             ax.legend(loc="lower right", fontsize=style.font("legend"), framealpha=0.85)
         self._n_steps = n_steps

@@ -20,7 +20,7 @@ fonts            matplotlib's (10 pt; legends 8.3 pt)        13 pt (titles 14–
 lines, markers   paths 1.6–2.4 pt, step dots 2.5 pt          paths 3–3.4 pt, step dots 4 pt, marks ×1.4
 figures          as drawn (8–15 in wide)                     at most 9 in wide; panels side by side
                                                              stacked into a column
-animations       7 × 5.2 in, GIF 104 dpi (728 px wide),      8.4 × 4.6 in at 110 dpi (924 px), the
+animations       7 × 5.2 in, GIF 104 dpi (728 px wide),      9.4 × 4.6 in at 110 dpi (1034 px), the
                  player 100 dpi; legend on the map           legend beside the map
 widget picture   6 × 4.5 in at 100 dpi (600 px)              6.4 × 4.8 in at 100 dpi (640 px)
 ===============  ==========================================  ==========================================
@@ -142,7 +142,7 @@ def _classroom() -> Style:
         marks=1.4,
         max_width=9.0,
         figure_height=1.15,
-        animation_figsize=(8.4, 4.6),
+        animation_figsize=(9.4, 4.6),
         gif_dpi=110,
         player_dpi=110,
         widget_figsize=(6.4, 4.8),
@@ -219,13 +219,14 @@ def _wrap(text_artist, width_px: float, renderer) -> bool:
     if not text or "\n" in text or text_artist.get_window_extent(renderer).width <= width_px:
         return False
     words = _words(text)
-    for lines in range(2, len(words) + 1):
-        chars = max(1, -(-len(text) // lines))
+    chars = max(1, int(len(text) * width_px / text_artist.get_window_extent(renderer).width))
+    while True:  # as many characters a line as fit, fewer if the widest line still does not
         wrapped = textwrap.wrap(" ".join(w.replace(" ", "\0") for w in words), chars, break_long_words=False,
                                 break_on_hyphens=False)
         text_artist.set_text("\n".join(line.replace("\0", " ") for line in wrapped))
-        if text_artist.get_window_extent(renderer).width <= width_px:
+        if chars <= 1 or text_artist.get_window_extent(renderer).width <= width_px:
             break
+        chars -= max(1, chars // 10)
     return True
 
 
