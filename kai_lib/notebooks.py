@@ -362,9 +362,14 @@ def execute(path: Path, timeout: int = 60) -> float:
     client.execute()
     seconds = time.perf_counter() - start
     nbformat.write(with_slides(_repeatable(nb, path.stem)), path)  # the cut sees this run's pictures
+    clean(path)
+    return seconds
+
+
+def clean(path: Path) -> None:
+    """``nbstripout --keep-output --keep-count``, keeping the presentation cut, on ``path``."""
     subprocess.run([sys.executable, "-m", "nbstripout", "--keep-output", "--keep-count", "--keep-metadata-keys",
                     f"cell.metadata.slideshow cell.metadata.{FONTS_KEY}", str(path)], check=True)
-    return seconds
 
 
 def _repeatable(nb, name: str):

@@ -176,17 +176,16 @@ def test_a_cell_too_tall_for_a_slide_is_zoomed_out():
 
 
 def test_the_cut_is_idempotent_and_survives_nbstripout(tmp_path):
-    import subprocess
-    import sys
-
     src = PATHS[1] if len(PATHS) > 1 else PATHS[0]
     nb = nbtools.with_slides(read(src))
     once = nbformat.writes(nb)
     assert nbformat.writes(nbtools.with_slides(nbformat.reads(once, as_version=4))) == once
     path = tmp_path / src.name
-    path.write_text(once)
-    subprocess.run([sys.executable, "-m", "nbstripout", "--keep-output", "--keep-count", "--keep-metadata-keys",
-                    f"cell.metadata.slideshow cell.metadata.{nbtools.FONTS_KEY}", str(path)], check=True)
+    noisy = nbformat.reads(once, as_version=4)
+    noisy.cells[0].metadata["collapsed"] = True  # metadata noise nbstripout drops
+    nbformat.write(noisy, path)
+    nbtools.clean(path)  # what make notebooks runs after each notebook
+    assert "collapsed" not in read(path).cells[0].metadata
     assert slide_types(read(path)) == slide_types(nb)
     zooms = [c.metadata.get(nbtools.FONTS_KEY) for c in nb.cells]
     assert [c.metadata.get(nbtools.FONTS_KEY) for c in read(path).cells] == zooms
