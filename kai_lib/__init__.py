@@ -20,3 +20,6 @@ __all__ += ["animate", "save_gif", "show", "COLORS", "color_for", "plot_contours
 from .widgets import explore  # noqa: E402
 
 __all__ += ["explore"]
+from .styles import use_style  # noqa: E402
+
+__all__ += ["use_style"]

@@ -25,7 +25,8 @@ from matplotlib import colors as mcolors
 from matplotlib.animation import FuncAnimation, HTMLWriter, PillowWriter
 from PIL import Image
 
-from .plotting import _diverged_flags, _segments, color_for, divergence_mark, plot_contours, start_points
+from . import styles
+from .plotting import _diverged_flags, _segments, color_for, divergence_mark, linestyle_for, plot_contours, start_points
 from .runner import Trajectory
 from .surfaces import Surface
 from .surfaces import get as get_surface
@@ -73,22 +74,29 @@ class TrajectoryAnimation(FuncAnimation):
         self.steps_shown = frame_steps(n_steps, frames, pace)
         self.trails, self.heads, self.crosses = {}, {}, {}
         self.colors = ["red", "black", "white", "gold"]
+        style = styles.current()
         for i, (label, segs) in enumerate(self.paths.items()):
             color = (colors or {}).get(label) or color_for(label, i)
             self.colors.append(color)
             flags = _diverged_flags(self.trajs[label])
-            self.trails[label] = [ax.plot([], [], color=color, lw=2, zorder=3,
+            self.trails[label] = [ax.plot([], [], color=color, lw=style.path_width + 0.4, zorder=3,
+                                          linestyle=linestyle_for(label),
                                           label=label if j == 0 else "_")[0] for j in range(len(segs))]
-            self.heads[label] = [ax.plot([], [], "o", color=color, markeredgecolor="k", markersize=8,
+            self.heads[label] = [ax.plot([], [], "o", color=color, markeredgecolor="k", markersize=style.head,
                                          zorder=4)[0] for _ in segs]
             self.crosses[label] = [(ax.plot(*divergence_mark(seg, ax.get_xlim(), ax.get_ylim()), "X", color="red",
-                                            markeredgecolor="k", markersize=13, zorder=6, visible=False,
+                                            markeredgecolor="k", markersize=13 * style.marks, zorder=6,
+                                            visible=False,
                                             clip_on=False)[0], len(seg) - 1)
                                    for seg, flag in zip(segs, flags, strict=True) if flag]
-        self.counter = ax.text(0.02, 0.97, "", transform=ax.transAxes, va="top", fontsize=11,
+        self.counter = ax.text(0.02, 0.97, "", transform=ax.transAxes, va="top", fontsize=style.font("counter"),
                                bbox=dict(boxstyle="round", fc="white", alpha=0.8)) if counter else None
-        if legend:
-            ax.legend(loc="lower right", fontsize="small", framealpha=0.85)
+        if legend and style.legend_outside:  # big text beside the map, not over the paths
+            ax.legend(loc="upper left", bbox_to_anchor=(1.02, 1.0), fontsize=style.font("legend"), framealpha=0.85)
+            fig.tight_layout()
+            styles.fit_titles(fig)  # a title wider than the narrower map wraps
+        elif legend:
+            ax.legend(loc="lower right", fontsize=style.font("legend"), framealpha=0.85)
         self._n_steps = n_steps
         super().__init__(fig, self._draw_frame_at, frames=len(self.steps_shown), init_func=self._init,
                          interval=interval, blit=True, **kwargs)
@@ -164,8 +172,8 @@ def animate(
             animation plays in ``frames × interval`` ms whatever the run's length.
         interval: ms per frame.
         title: the figure's title (default: the surface's).
-        figsize: the figure size in inches (large enough for a classroom; default 7 × 5.2,
-            and 9.6 × 6.8 for the 3-D view).
+        figsize: the figure size in inches (default: the style's, see :mod:`kai_lib.styles`;
+            9.6 × 6.8 for the 3-D view).
         ax: draw into this axes instead of a new figure.
         legend: show a legend.
         pace: ``1`` spreads the frames evenly over the run; ``2`` plays the early steps in
@@ -194,7 +202,7 @@ def animate(
     if not trajs:
         raise ValueError("trajs must hold at least one trajectory")
     if ax is None:
-        fig, ax = plt.subplots(figsize=figsize or (7.0, 5.2))
+        fig, ax = plt.subplots(figsize=figsize or styles.current().animation_figsize)
     else:
         fig = ax.figure
     plot_contours(surface, ax=ax, starts=start_points(trajs))
@@ -209,19 +217,20 @@ def animate(
                                pace=pace, colors=colors)
 
 
-def save_gif(anim: FuncAnimation, path: str | os.PathLike, dpi: int = 72, fps: int | None = None) -> Path:
+def save_gif(anim: FuncAnimation, path: str | os.PathLike, dpi: int | None = None, fps: int | None = None) -> Path:
     """Write ``anim`` to ``path`` as a GIF with Pillow (no ffmpeg or ImageMagick needed).
 
     The file is written by matplotlib's ``PillowWriter``. A :class:`TrajectoryAnimation`
     hands it frames rendered by blitting (the contours drawn once, only the moving
     artists per frame) that share one palette, so a 60-frame animation takes about half
-    a second and 100–200 KB at 72 dpi; any other ``FuncAnimation`` is saved the usual way
+    a second and 150–300 KB at 104 dpi; any other ``FuncAnimation`` is saved the usual way
     (``anim.save(path, writer=PillowWriter(...))``), a full redraw per frame.
 
     Args:
-        dpi: dots per inch (72: a 7×5.2 in figure is 504×374 px).
+        dpi: dots per inch (default: the style's ``gif_dpi``, 104: a 7×5.2 in figure is 728×541 px).
         fps: frames per second (default: from the animation's interval).
     """
+    dpi = dpi or styles.current().gif_dpi
     path = Path(path)
     if path.suffix.lower() != ".gif":
         raise ValueError(f"path must end in .gif, got {str(path)!r}")
@@ -250,7 +259,7 @@ def _shared_palette(frames: list[Image.Image], keep: list[str] = ()) -> list[Ima
     return [f.quantize(palette=palette, dither=Image.Dither.NONE) for f in frames]
 
 
-def gif_bytes(anim: FuncAnimation, dpi: int = 72) -> bytes:
+def gif_bytes(anim: FuncAnimation, dpi: int | None = None) -> bytes:
     """The GIF of ``anim`` as bytes."""
     with tempfile.TemporaryDirectory() as tmp:
         return save_gif(anim, Path(tmp) / "anim.gif", dpi=dpi).read_bytes()
@@ -309,8 +318,8 @@ def show(anim: FuncAnimation, mode: str | None = None, dpi: int | None = None):
             running live (it embeds every frame, about 2 MB: never commit it); ``"gif"`` —
             a small GIF, which is what ``make notebooks`` commits. Default: the
             environment variable ``KAI_LIB_ANIMATION``, else ``"jshtml"``.
-        dpi: the resolution of the frames (default 100 for the player, big enough for a
-            projector; 72 for the GIF, which keeps it small).
+        dpi: the resolution of the frames (default: the style's ``player_dpi`` for the
+            player, ``gif_dpi`` for the GIF; see :mod:`kai_lib.styles`).
 
     Returns:
         An object the notebook displays (put ``show(anim)`` last in a cell).
@@ -320,8 +329,8 @@ def show(anim: FuncAnimation, mode: str | None = None, dpi: int | None = None):
         raise ValueError(f"mode must be 'jshtml' or 'gif', got {mode!r}")
     try:
         if mode == "gif":
-            return _GIF(gif_bytes(anim, dpi=dpi or 72))
-        return _Player(jshtml(anim, dpi=dpi or 100))
+            return _GIF(gif_bytes(anim, dpi=dpi or styles.current().gif_dpi))
+        return _Player(jshtml(anim, dpi=dpi or styles.current().player_dpi))
     finally:
         plt.close(anim._fig)
 

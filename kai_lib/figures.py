@@ -1,4 +1,4 @@
-r"""Regenerate the slide figures: ``python -m kai_lib.figures [--out DIR] [--only NAME ...] [--list]``.
+r"""Regenerate the slide figures: ``python -m kai_lib.figures [--out DIR] [--only NAME ...] [--list] [--style S]``.
 
 ``make figures`` runs it. It writes, into ``--out`` (default ``figures/`` under the
 current directory) and nowhere else:
@@ -24,7 +24,8 @@ current directory) and nowhere else:
 
 The race settings live in :mod:`kai_lib.races`. Every figure is deterministic: two
 runs write byte-identical files (no dates or software versions in the PNGs; seeded
-data). Each figure prints one progress line with its time in seconds.
+data). Each figure prints one progress line with its time in seconds. ``--style classroom``
+draws them for a projector (:mod:`kai_lib.styles`); ``figures/`` holds the notebook style.
 
 >>> from kai_lib import figures
 >>> figures.main(["--out", "/tmp/figs", "--only", "momentum_decay"])   # doctest: +SKIP
@@ -44,7 +45,7 @@ import matplotlib
 import matplotlib.pyplot as plt
 import numpy as np
 
-from . import optimizers, races, surfaces
+from . import optimizers, races, styles, surfaces
 from .animation import animate, save_gif
 from .basins import plot_basins
 from .data import make_regression
@@ -56,20 +57,32 @@ __all__ = ["FIGURES", "main", "race_gif", "race_gif_3d", "race_animation_3d", "b
 
 #: PNG resolution: a 12 × 4.2 in figure is 1200 × 420 px.
 DPI = 100
-#: GIF resolution: a 7 × 5.2 in animation is 560 × 416 px.
-GIF_DPI = 80
+#: GIF resolution, in the notebook style (the style in use sets it: :mod:`kai_lib.styles`):
+#: a 7 × 5.2 in animation at 104 dpi is 728 × 541 px.
+GIF_DPI = styles.STYLES["notebook"].gif_dpi
 #: No software version in the PNG, so the bytes do not change with matplotlib's.
 _PNG_METADATA = {"Software": None}
 
 
+def _font(role: str) -> float:
+    """A text's size in points, from the style in use (:mod:`kai_lib.styles`)."""
+    return styles.current().font(role)
+
+
+def _figsize(width: float, height: float) -> tuple[float, float]:
+    """A figure's size in inches, as drawn for the notebook style, in the style in use."""
+    return styles.current().figsize(width, height)
+
+
 def _save(fig, path: Path) -> None:
+    styles.fit_titles(fig)
     fig.savefig(path, dpi=DPI, metadata=_PNG_METADATA)
     plt.close(fig)
 
 
 # --- the three races -----------------------------------------------------------------------
 
-def race_gif(name: str, path: Path, dpi: int = GIF_DPI) -> Path:
+def race_gif(name: str, path: Path, dpi: int | None = None) -> Path:
     """Animate the race :data:`kai_lib.races.RACES` ``[name]`` into the GIF ``path``."""
     r = races.RACES[name]
     trajs = races.race(name)
@@ -81,10 +94,16 @@ def race_gif(name: str, path: Path, dpi: int = GIF_DPI) -> Path:
                    xlim=r.xlim, ylim=r.ylim)
     ax = anim.trails[labels["SGD"]][0].axes
     for text, xy in r.landmarks:
-        ax.plot(*xy, "P", color="white", markeredgecolor="k", markersize=10, zorder=2)
-        ax.annotate(text, xy, xytext=(6, -16), textcoords="offset points", fontsize=10, zorder=2)
-    ax.legend(handles=[anim.trails[labels[opt]][0] for opt in trajs], loc=r.legend_loc,
-              fontsize="small", framealpha=0.9)
+        ax.plot(*xy, "P", color="white", markeredgecolor="k", markersize=10 * styles.current().marks, zorder=2)
+        ax.annotate(text, xy, xytext=(6, -16), textcoords="offset points", fontsize=_font("annotation"), zorder=2)
+    # on a projector the legend's big text would cover the paths: it goes beside the map
+    outside = styles.current().legend_outside
+    where = dict(loc="upper left", bbox_to_anchor=(1.02, 1.0)) if outside else dict(loc=r.legend_loc)
+    ax.legend(handles=[anim.trails[labels[opt]][0] for opt in trajs], fontsize=_font("legend"), framealpha=0.9,
+              **where)
+    if outside:
+        anim._fig.tight_layout()
+    styles.fit_titles(anim._fig)
     try:
         return save_gif(anim, path, dpi=dpi)
     finally:
@@ -152,15 +171,15 @@ def momentum_ravine(path: Path) -> None:
         "Momentum": run(optimizers.Momentum(lr=lr, gamma=gamma), s, steps=steps),
     }
     titles = {"SGD": f"SGD without momentum (η = {lr})", "Momentum": f"SGD with momentum (η = {lr}, γ = {gamma})"}
-    fig, axes = plt.subplots(1, 2, figsize=(12, 4.4), sharey=True)
+    fig, axes = plt.subplots(1, 2, figsize=_figsize(12, 4.4), sharey=True)
     for ax, (name, traj) in zip(axes, trajs.items(), strict=True):
         plot_paths(s, {name: traj}, ax=ax, legend=False)
         ax.set_title(titles[name])
         dist = np.linalg.norm(traj.final - s.minima[0])
         ax.text(0.98, 0.04, f"after {steps} steps: {dist:.2g} from the minimum", transform=ax.transAxes,
-                ha="right", fontsize=10, bbox=dict(boxstyle="round", fc="white", alpha=0.9))
+                ha="right", fontsize=_font("annotation"), bbox=dict(boxstyle="round", fc="white", alpha=0.9))
     axes[1].set_ylabel("")
-    fig.suptitle("Momentum damps the zig-zag across the ravine and speeds along its floor", fontsize=13)
+    fig.suptitle("Momentum damps the zig-zag across the ravine and speeds along its floor", fontsize=_font("suptitle"))
     fig.tight_layout()
     _save(fig, path)
 
@@ -173,15 +192,15 @@ def local_minima(path: Path) -> None:
         f"SGD  η={lr}": run(optimizers.SGD(lr=lr), s, steps=steps),
         f"Momentum  η={lr}, γ={gamma}": run(optimizers.Momentum(lr=lr, gamma=gamma), s, steps=steps),
     }
-    fig, (ax, prof) = plt.subplots(1, 2, figsize=(12, 4.4), gridspec_kw={"width_ratios": [1.25, 1]})
+    fig, (ax, prof) = plt.subplots(1, 2, figsize=_figsize(12, 4.4), gridspec_kw={"width_ratios": [1.25, 1]})
     plot_paths(s, trajs, ax=ax, legend=False)
     shallow = surfaces.LOCAL_MINIMA_SHALLOW
     ax.plot(*shallow, "v", color="white", markeredgecolor="k", markersize=10, zorder=5)
-    ax.annotate("shallow local minimum", shallow, xytext=(-2.9, -1.55), fontsize=10,
+    ax.annotate("shallow local minimum", shallow, xytext=(-3.3, -1.55), fontsize=_font("annotation"),
                 arrowprops=dict(arrowstyle="->", color="k"))
-    ax.annotate("global minimum", s.minima[0], xytext=(1.0, -1.55), fontsize=10,
+    ax.annotate("global minimum", s.minima[0], xytext=(1.25, -1.55), fontsize=_font("annotation"),
                 arrowprops=dict(arrowstyle="->", color="k"))
-    ax.legend(loc="upper right", fontsize="small", framealpha=0.9)
+    ax.legend(loc="upper right", fontsize=_font("legend"), framealpha=0.9)
     ax.set_title(f"{steps} steps from the same start")
 
     x = np.linspace(*s.xlim, 400)
@@ -195,15 +214,16 @@ def local_minima(path: Path) -> None:
     prof.set_xlabel("$x$")
     prof.set_ylabel("$J(x, 0)$")
     prof.set_title("The valley floor, y = 0")
-    prof.legend(loc="upper right", fontsize="small")
-    fig.suptitle("Momentum carries the ball over the low ridge; plain SGD stops in the first dip", fontsize=13)
+    prof.legend(loc="upper right", fontsize=_font("legend"))
+    fig.suptitle("Momentum carries the ball over the low ridge; plain SGD stops in the first dip",
+                 fontsize=_font("suptitle"))
     fig.tight_layout()
     _save(fig, path)
 
 
 def momentum_decay(path: Path) -> None:
     """γᵏ: how much a gradient k steps back still counts in v_t."""
-    fig, ax = plt.subplots(figsize=(8, 4.4))
+    fig, ax = plt.subplots(figsize=_figsize(8, 4.4))
     plot_momentum_decay(ax, gammas=(0.5, 0.9, 0.99), k_max=60)
     fig.tight_layout()
     _save(fig, path)
@@ -214,13 +234,13 @@ def nag_lookahead(path: Path) -> None:
     lr, gamma = 0.12, 0.9
     theta = np.array([-3.0, -0.9])
     v = np.array([-1.0, -1.5])  # the previous update was −v: up and to the right, across the floor
-    fig, axes = plt.subplots(1, 2, figsize=(12, 5.2), sharey=True)
+    fig, axes = plt.subplots(1, 2, figsize=_figsize(12, 5.2), sharey=True)
     for ax, name in zip(axes, ("Momentum", "NAG"), strict=True):
         draw_nag_lookahead(ax, method=name, theta=theta, v=v, lr=lr, gamma=gamma, surface=surfaces.RAVINE,
                            xlim=(-3.9, -0.9), ylim=(-1.15, 1.15))
     axes[1].set_ylabel("")
     fig.suptitle(f"Heading across the valley floor, NAG looks ahead and brakes  (η = {lr}, γ = {gamma}, "
-                 "J = 0.1x² + 2y²)", fontsize=12)
+                 "J = 0.1x² + 2y²)", fontsize=_font("title"))
     fig.tight_layout()
     _save(fig, path)
 
@@ -248,7 +268,7 @@ def adagrad_step_size(path: Path) -> None:
     t = np.arange(1, T + 1)
     ada = _record(optimizers.Adagrad(lr=lr), grads, ["G"])
     rms = _record(optimizers.RMSProp(lr=lr, gamma=0.9), grads, ["G"])
-    fig, (ax, dist) = plt.subplots(1, 2, figsize=(12, 4.4))
+    fig, (ax, dist) = plt.subplots(1, 2, figsize=_figsize(12, 4.4))
     ax.plot(t, ada["step"], color=COLORS["Adagrad"], lw=2.2, label=r"Adagrad: $G_t = \sum g^2 = t$")
     ax.plot(t, rms["step"], color=COLORS["RMSProp"], lw=2.2, label=r"RMSProp ($\gamma$ = 0.9): $G_t \to g^2$")
     ax.set_yscale("log")
@@ -256,11 +276,11 @@ def adagrad_step_size(path: Path) -> None:
     ax.set_ylabel(r"step size $\eta / \sqrt{G_t + \epsilon}$")
     ax.set_title(f"The effective step size, η = {lr}, gradient g = 1 every step")
     ax.annotate(r"first step $\eta/\sqrt{1-\gamma} = 3.16\,\eta$", (1, rms["step"][0]), xytext=(40, 0.5),
-                fontsize=10, arrowprops=dict(arrowstyle="->", color="k"))
+                fontsize=_font("annotation"), arrowprops=dict(arrowstyle="->", color="k"))
     ax.annotate(rf"$\eta/\sqrt{{t}}$: {ada['step'][-1]:.4f} at t = {T}", (T, ada["step"][-1]),
-                xytext=(150, 0.012), fontsize=10, arrowprops=dict(arrowstyle="->", color="k"))
+                xytext=(150, 0.012), fontsize=_font("annotation"), arrowprops=dict(arrowstyle="->", color="k"))
     ax.set_ylim(0.003, 1)
-    ax.legend(loc="upper right", fontsize="small")
+    ax.legend(loc="upper right", fontsize=_font("legend"))
     ax.grid(alpha=0.3, which="both")
 
     dist.plot(t, np.cumsum(ada["step"]), color=COLORS["Adagrad"], lw=2.2, label=r"Adagrad: $\approx 2\eta\sqrt{t}$")
@@ -268,7 +288,7 @@ def adagrad_step_size(path: Path) -> None:
     dist.set_xlabel("step $t$")
     dist.set_ylabel(r"distance travelled $|\theta_t - \theta_0|$")
     dist.set_title("Adagrad slows to a crawl on a constant slope")
-    dist.legend(loc="upper left", fontsize="small")
+    dist.legend(loc="upper left", fontsize=_font("legend"))
     dist.grid(alpha=0.3)
     fig.tight_layout()
     _save(fig, path)
@@ -284,7 +304,7 @@ def adam_bias_correction(path: Path) -> None:
     v_hat = rec["v"] / (1 - opt.beta2**t)
     uncorrected = opt.lr * rec["m"] / np.sqrt(rec["v"] + opt.eps)
     black = COLORS["Adam"]
-    fig, axes = plt.subplots(1, 3, figsize=(14, 4.2))
+    fig, axes = plt.subplots(1, 3, figsize=_figsize(14, 4.2))
     ax = axes[0]
     n = 40
     ax.plot(t[:n], rec["m"][:n], "--", color=black, lw=2, label=r"$m_t = \beta_1 m_{t-1} + (1-\beta_1) g$")
@@ -301,7 +321,7 @@ def adam_bias_correction(path: Path) -> None:
     ax.set_ylim(0, 1.15)
     for ax, where in zip(axes[:2], ("lower right", "center left"), strict=True):
         ax.axhline(g, color="0.5", lw=0.8, ls=":")
-        ax.legend(loc=where, fontsize="small")
+        ax.legend(loc=where, fontsize=_font("legend"))
         ax.grid(alpha=0.3)
     ax = axes[2]
     ax.plot(t, rec["step"], "-", color=black, lw=2.2,
@@ -310,17 +330,18 @@ def adam_bias_correction(path: Path) -> None:
     ax.set_xscale("log")
     ax.set_ylim(0, 1.15 * uncorrected.max())
     ax.annotate(rf"first step $\eta\cdot 0.1/\sqrt{{0.001}} = {uncorrected[0] / opt.lr:.2f}\,\eta$",
-                (1, uncorrected[0]), xytext=(1.3, 0.25 * uncorrected.max()), fontsize=10,
+                (1, uncorrected[0]), xytext=(1.3, 0.25 * uncorrected.max()), fontsize=_font("annotation"),
                 arrowprops=dict(arrowstyle="->", color="k"))
     peak = int(np.argmax(uncorrected))
     ax.annotate(rf"up to {uncorrected[peak] / opt.lr:.1f} $\eta$ at t = {t[peak]:.0f}", (t[peak], uncorrected[peak]),
-                xytext=(60, 0.9 * uncorrected.max()), fontsize=10, arrowprops=dict(arrowstyle="->", color="k"))
+                xytext=(60, 0.9 * uncorrected.max()), fontsize=_font("annotation"),
+                arrowprops=dict(arrowstyle="->", color="k"))
     ax.set_title(f"the step, η = {opt.lr}")
     ax.set_xlabel("step $t$ (log scale)")
-    ax.legend(loc="center right", fontsize="small")
+    ax.legend(loc="center right", fontsize=_font("legend"))
     ax.grid(alpha=0.3)
     fig.suptitle(f"Adam from the zero state, gradient g = {g:g} every step: bias correction removes the pull "
-                 "towards 0", fontsize=12)
+                 "towards 0", fontsize=_font("title"))
     fig.tight_layout()
     _save(fig, path)
 
@@ -341,7 +362,7 @@ def batch_vs_minibatch(path: Path) -> None:
     }
     trajs = {label: run(optimizers.SGD(lr=lr), surface, steps=steps, grad_fn=data.minibatch_grad_fn(size, seed=0))
              for label, (size, steps, _, _) in runs.items()}
-    fig, (ax_path, ax_epoch, ax_update) = plt.subplots(1, 3, figsize=(15, 4.6),
+    fig, (ax_path, ax_epoch, ax_update) = plt.subplots(1, 3, figsize=_figsize(15, 4.6),
                                                        gridspec_kw={"width_ratios": [1, 1.1, 1.1]})
     order = list(trajs)[::-1]  # the noisy single-sample path underneath
     lines = plot_paths(surface, {k: trajs[k] for k in order}, ax=ax_path, legend=False, markers=False)
@@ -352,11 +373,11 @@ def batch_vs_minibatch(path: Path) -> None:
             final = trajs[label].final
             line.set_label(f"{label.split(' (')[0]}: ends at ({final[0]:.2f}, {final[1]:.2f})")
     handles = [lines[label][0] for label in trajs]
-    ax_path.legend(handles=handles, loc="lower left", fontsize="small", framealpha=0.9,
-                   title=f"least squares: ({w_best:.2f}, {b_best:.2f})", title_fontsize="small")
+    ax_path.legend(handles=handles, loc="lower left", fontsize=_font("legend"), framealpha=0.9,
+                   title=f"least squares: ({w_best:.2f}, {b_best:.2f})", title_fontsize=_font("legend"))
     ax_path.set_xlabel("slope $w$")
     ax_path.set_ylabel("intercept $b$")
-    ax_path.set_title(f"SGD, η = {lr}, on the mean squared error $J(w, b)$", fontsize=11)
+    ax_path.set_title(f"SGD, η = {lr}, on the mean squared error $J(w, b)$", fontsize=_font("annotation") + 1)
     for label, traj in trajs.items():
         size, _, color, lw = runs[label]
         excess = traj.loss - best
@@ -367,18 +388,19 @@ def batch_vs_minibatch(path: Path) -> None:
         ax_update.plot(updates[1:], excess[1:], color=color, lw=lw,
                        label=f"{label}: {size} gradient{'s' if size > 1 else ''} per update")
     ax_epoch.set_xlabel(f"epochs (passes over the {data.n} points)")
-    ax_epoch.set_title("per epoch (the same computation): small batches win", fontsize=11)
+    ax_epoch.set_title("per epoch (the same computation): small batches win", fontsize=_font("annotation") + 1)
     ax_update.set_xscale("log")
     ax_update.set_xlabel("updates (gradient evaluations)")
-    ax_update.set_title("per update: the full batch is smoothest, but costs n", fontsize=11)
+    ax_update.set_title("per update: the full batch is smoothest, but costs n", fontsize=_font("annotation") + 1)
     for ax in (ax_epoch, ax_update):
         ax.set_yscale("log")
-        ax.set_ylim(1e-5, 30)
+        ax.set_ylim(1e-5, 3e3)  # room above the curves: the legends sit there, off the data
         ax.set_ylabel(r"$J(\theta) - J(\theta^*)$")
         ax.grid(alpha=0.3)
-    ax_epoch.legend(loc="upper right", fontsize="small", framealpha=0.9)
-    ax_update.legend(loc="lower left", fontsize="small", framealpha=0.9)
-    fig.suptitle("Batch vs mini-batch vs single-sample gradient descent on a line fit, y ≈ w·x + b", fontsize=13)
+    ax_epoch.legend(loc="upper right", fontsize=_font("legend"), framealpha=0.9)
+    ax_update.legend(loc="upper right", fontsize=_font("legend"), framealpha=0.9)
+    fig.suptitle("Batch vs mini-batch vs single-sample gradient descent on a line fit, y ≈ w·x + b",
+                 fontsize=_font("suptitle"))
     fig.tight_layout()
     _save(fig, path)
 
@@ -394,7 +416,7 @@ def learning_rate(path: Path) -> None:
         "too large": (0.55, 5000, "--"),
     }
     trajs = {name: run(optimizers.SGD(lr=lr), s, start=start, steps=steps) for name, (lr, steps, _) in cases.items()}
-    fig, axes = plt.subplots(2, 2, figsize=(12, 8.2))
+    fig, axes = plt.subplots(2, 2, figsize=_figsize(12, 8.2))
     red = COLORS["SGD"]
     for ax, (name, traj) in zip(axes.flat, trajs.items(), strict=False):
         lr = cases[name][0]
@@ -411,7 +433,7 @@ def learning_rate(path: Path) -> None:
             plot_paths(s, {f"SGD  η={lr}": traj}, ax=ax, contours=False, legend=False)
             note = f"after {shown} steps: J = {traj.loss[shown]:.3g}"
         ax.set_title(f"η = {lr}: {name}")
-        ax.text(0.98, 0.04, note, transform=ax.transAxes, ha="right", fontsize=10, zorder=10,
+        ax.text(0.98, 0.04, note, transform=ax.transAxes, ha="right", fontsize=_font("annotation"), zorder=10,
                 bbox=dict(boxstyle="round", fc="white", alpha=0.95))
     ax = axes[1, 1]
     for name, traj in trajs.items():
@@ -422,10 +444,10 @@ def learning_rate(path: Path) -> None:
     ax.set_xlabel("step")
     ax.set_ylabel(r"$J(\theta)$")
     ax.set_title("the loss: η must stay below 2/4 = 0.5 here")
-    ax.legend(loc="upper left", fontsize="small")
+    ax.legend(loc="upper left", fontsize=_font("legend"))
     ax.grid(alpha=0.3)
     fig.suptitle(r"Gradient descent $\theta \leftarrow \theta - \eta\nabla J(\theta)$ on $J = 0.1x^2 + 2y^2$: "
-                 "the learning rate η", fontsize=13)
+                 "the learning rate η", fontsize=_font("suptitle"))
     fig.tight_layout()
     _save(fig, path)
 
@@ -474,6 +496,9 @@ def _parser() -> argparse.ArgumentParser:
     parser.add_argument("--out", default="figures", type=Path, help="output folder (default: figures/)")
     parser.add_argument("--only", nargs="+", metavar="NAME", help="only these figures (see --list)")
     parser.add_argument("--list", action="store_true", help="list the figure names and exit")
+    parser.add_argument("--style", default="notebook", choices=list(styles.STYLES),
+                        help="sizes for a laptop (notebook, the default: what figures/ holds) or a projector "
+                             "(classroom); see kai_lib.styles")
     return parser
 
 
@@ -498,7 +523,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     out: Path = args.out
     out.mkdir(parents=True, exist_ok=True)
     total = time.perf_counter()
-    with plt.rc_context({"figure.max_open_warning": 0}):
+    with styles.using(args.style), plt.rc_context({"figure.max_open_warning": 0}):
         for name in names:
             filename, make = FIGURES[name]
             target = out / filename

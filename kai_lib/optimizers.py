@@ -687,3 +687,350 @@ def get(name: str) -> type[Optimizer]:
         if key.lower() == str(name).lower():
             return cls
     raise KeyError(f"unknown optimizer {name!r}; known: {', '.join(ALL)}")
+
+
+# --- second order: Newton, BFGS, L-BFGS ----------------------------------------------------
+#
+# These work on a point's whole vector at once, so ``theta`` is read as ``(..., n)``: a batch
+# of points of n coordinates (the surfaces: ``(..., 2)``) or one long vector ``(P,)`` (a
+# network's parameters). Matrices and curvature histories are kept per point.
+
+#: A curvature pair with sᵀy at or below this is skipped, as ``torch.optim.LBFGS`` does.
+CURVATURE_THRESHOLD = 1e-10
+
+HessianFn = Callable[[np.ndarray], np.ndarray]
+LossFn = Callable[[np.ndarray], np.ndarray]
+
+
+def _inner(a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    """aᵀb per point, over the last axis: ``(..., n), (..., n) -> (..., 1)``."""
+    return (a * b).sum(axis=-1, keepdims=True)
+
+
+def _outer(a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    """abᵀ per point: ``(..., n), (..., n) -> (..., n, n)``."""
+    return a[..., :, None] * b[..., None, :]
+
+
+def _check_vector(theta: np.ndarray, who: str) -> np.ndarray:
+    if theta.ndim == 0:
+        raise ValueError(f"{who} needs theta of shape (n,) or (..., n), got a scalar")
+    return theta
+
+
+def _solve_per_point(H: np.ndarray, g: np.ndarray) -> np.ndarray:
+    """x with H x = g for every point; NaN for a point whose H is singular (no Newton step exists)."""
+    try:
+        return np.linalg.solve(H, g[..., None])[..., 0]
+    except np.linalg.LinAlgError:
+        x = np.full_like(g, np.nan)
+        for index in np.ndindex(g.shape[:-1]):
+            try:
+                x[index] = np.linalg.solve(H[index], g[index])
+            except np.linalg.LinAlgError:
+                pass  # singular: the point's step stays NaN, and run() reports it as diverged
+        return x
+
+
+class Newton(Optimizer):
+    r"""Newton's method: jump to the minimum of the quadratic that fits J at θ.
+
+    The second-order Taylor expansion
+    :math:`J(\theta + \Delta) \approx J(\theta) + \nabla J^\top \Delta + \tfrac12 \Delta^\top H \Delta`
+    is smallest where its gradient :math:`\nabla J + H \Delta` is zero, so
+
+    .. math::
+        (H(\theta) + \lambda I)\, \Delta &= \nabla_\theta J(\theta) \qquad \text{(solved, never inverted)} \\
+        \theta &\leftarrow \theta - \eta\, \Delta
+
+    Args:
+        hessian_fn: ``theta (..., n) -> (..., n, n)``, e.g. ``surface.hessian``.
+        lr: :math:`\eta` (default 1.0: the full Newton step).
+        damping: :math:`\lambda \ge 0` (default 0.0), Levenberg's fix: :math:`H + \lambda I` is
+            positive definite once λ exceeds minus the smallest eigenvalue of H, and the step
+            then goes downhill; a large λ turns it into a gradient step of length η/λ.
+
+    On a quadratic with positive definite H one step with η = 1 lands on the minimum. Where H
+    is not positive definite the step goes to wherever the gradient vanishes: a saddle or a
+    maximum (notebook ``11-second-order``: Beale's saddle at (0, 1)).
+
+    Singular H: where :math:`H + \lambda I` cannot be solved, the step of that point is NaN,
+    which :func:`kai_lib.run` reports as a divergence of that point (the others go on); no
+    exception. A ``hessian_fn`` returning the wrong shape is a bug and raises ``ValueError``.
+
+    Note:
+        ``torch.optim`` has no Newton optimizer (a full Hessian is out of reach for networks);
+        ``scipy.optimize.minimize(method="Newton-CG")`` solves the same system by conjugate
+        gradients, with a line search, and ``method="trust-exact"`` handles an indefinite H
+        with a trust region instead of a fixed λ.
+
+    >>> opt = Newton(hessian_fn=lambda th: np.diag([2.0, 8.0]))   # J = x² + 4y²
+    >>> opt.step(np.array([1.0, 1.0]), lambda th: np.array([2, 8]) * th)
+    array([0., 0.])
+
+    Reference: Nocedal & Wright, *Numerical Optimization* (2nd ed., 2006), section 3.3
+    (Newton's method) and 3.4 (Hessian modification); Levenberg (1944).
+    Introduced in notebook ``11-second-order``.
+    """
+
+    def __init__(self, hessian_fn: HessianFn, lr: float = 1.0, damping: float = 0.0):
+        if not callable(hessian_fn):
+            raise TypeError(f"hessian_fn must be callable, theta (..., n) -> (..., n, n), got {hessian_fn!r}")
+        self.hessian_fn = hessian_fn
+        self.lr = _check_lr(lr)
+        self.damping = _check_nonnegative("damping", damping)
+        self._hyper = {"lr": self.lr, "damping": self.damping}
+        self.reset()
+
+    def _hessian(self, theta: np.ndarray) -> np.ndarray:
+        H = np.asarray(self.hessian_fn(theta), dtype=float)
+        expected = theta.shape + theta.shape[-1:]
+        if H.shape != expected:
+            raise ValueError(f"hessian_fn must return shape (..., n, n) = {expected} for theta of shape "
+                             f"{theta.shape}, got {H.shape}")
+        return H
+
+    def step(self, theta, grad_fn):
+        theta = _check_vector(self._as_array(theta), "Newton")
+        g = grad_fn(theta)
+        H = self._hessian(theta) + self.damping * np.eye(theta.shape[-1])
+        delta = _solve_per_point(H, g)
+        return theta - self.lr * delta
+
+
+class _QuasiNewton(Optimizer):
+    r"""What BFGS and L-BFGS share: the first step, the optional line search, the counters.
+
+    The step length :math:`\alpha_k` is η, except on the first step, which has no curvature
+    yet: :math:`\alpha_0 = \eta \min(1, 1/\lVert\nabla J\rVert_1)` (as ``torch.optim.LBFGS``),
+    so that a huge first gradient cannot throw the point away. With a ``loss_fn``, α is then
+    halved until Armijo's condition :math:`J(\theta + \alpha p) \le J(\theta) + c_1 \alpha
+    \nabla J^\top p` holds (:math:`c_1 = 10^{-4}`), per point; a point for which 50 halvings do
+    not suffice does not move.
+    """
+
+    c1 = 1e-4
+    shrink = 0.5
+    max_halvings = 50
+
+    def _init_common(self, lr: float, loss_fn: LossFn | None) -> None:
+        self.lr = _check_lr(lr)
+        if loss_fn is not None and not callable(loss_fn):
+            raise TypeError(f"loss_fn must be None or callable, theta (..., n) -> (...), got {loss_fn!r}")
+        self.loss_fn = loss_fn
+
+    def reset(self) -> None:
+        super().reset()
+        self.pairs = None        # per point: how many curvature pairs were accepted
+        self.skipped = None      # per point: how many had sᵀy <= 1e-10 and were skipped
+        self.loss_evals = 0      # calls of loss_fn (the line search)
+        self._last = None        # (theta, J(theta)) of the point returned last, to reuse J
+
+    def _count_pairs(self, accept: np.ndarray) -> None:
+        accept = accept[..., 0]
+        if self.pairs is None:
+            self.pairs = np.zeros(accept.shape, dtype=int)
+            self.skipped = np.zeros(accept.shape, dtype=int)
+        self.pairs = self.pairs + accept
+        self.skipped = self.skipped + ~accept
+
+    def _loss(self, theta: np.ndarray) -> np.ndarray:
+        self.loss_evals += 1
+        return np.asarray(self.loss_fn(theta), dtype=float)[..., None]
+
+    def _step_length(self, theta: np.ndarray, g: np.ndarray, p: np.ndarray) -> np.ndarray:
+        """α per point, ``(..., 1)``: η (the first step scaled down), then Armijo backtracking."""
+        with np.errstate(divide="ignore"):
+            first = np.minimum(1.0, 1.0 / np.sum(np.abs(g), axis=-1, keepdims=True))
+        alpha = self.lr * (first if self.t == 1 else np.ones(theta.shape[:-1] + (1,)))
+        if self.loss_fn is None:
+            return alpha
+        if self._last is not None and np.array_equal(self._last[0], theta):
+            J0 = self._last[1]
+        else:
+            J0 = self._loss(theta)
+        slope = _inner(g, p)
+        accepted = np.zeros(alpha.shape, dtype=bool)
+        J = J0
+        with np.errstate(all="ignore"):
+            for _ in range(self.max_halvings):
+                J_try = self._loss(theta + alpha * p)
+                ok = ~accepted & (J_try <= J0 + self.c1 * alpha * slope)
+                J = np.where(ok, J_try, J)
+                accepted |= ok
+                if accepted.all():
+                    break
+                alpha = np.where(accepted, alpha, self.shrink * alpha)
+        alpha = np.where(accepted, alpha, 0.0)   # no decrease found: stay put
+        self._last = (theta + alpha * p, J)
+        return alpha
+
+
+class BFGS(_QuasiNewton):
+    r"""BFGS: Newton's step with an approximation of :math:`H^{-1}` built from gradients alone.
+
+    With :math:`s_k = \theta_{k+1} - \theta_k`, :math:`y_k = \nabla J_{k+1} - \nabla J_k` and
+    :math:`\rho_k = 1 / s_k^\top y_k`:
+
+    .. math::
+        p_k &= -H_k \nabla_\theta J(\theta_k) \\
+        \theta_{k+1} &= \theta_k + \alpha_k p_k \\
+        H_{k+1} &= (I - \rho_k s_k y_k^\top)\, H_k\, (I - \rho_k y_k s_k^\top) + \rho_k s_k s_k^\top
+
+    :math:`H_{k+1}` is the matrix nearest :math:`H_k` that satisfies the secant equation
+    :math:`H_{k+1} y_k = s_k` (a finite-difference Hessian along the last step). The code
+    multiplies the product out, :math:`H - \rho(s h^\top + h s^\top) + (\rho^2 y^\top h + \rho)\, s s^\top`
+    with :math:`h = H y`: :math:`O(n^2)` work per step instead of the product's :math:`O(n^3)`. It starts as
+    :math:`H_0 = I`, rescaled to :math:`(s^\top y / y^\top y) I` just before the first update
+    (Nocedal & Wright eq. 6.20). A pair with :math:`s^\top y \le 10^{-10}` would break positive
+    definiteness and is skipped (``H`` is kept), per point. The step length α: see below.
+
+    Args:
+        lr: η, the step length (default 1.0, the quasi-Newton step).
+        loss_fn: ``theta -> J(theta)`` (e.g. the surface). Given, the step is shortened by
+            Armijo backtracking; without it the step is fixed (the default).
+
+    State: ``H`` (one n×n matrix per point: n² numbers), ``theta_prev``, ``g_prev``, the step
+    counter ``t``; ``pairs`` / ``skipped`` count accepted and skipped curvature pairs per point
+    and ``loss_evals`` the calls of ``loss_fn``.
+
+    Note:
+        ``scipy.optimize.minimize(method="BFGS")`` uses the same update (as the matrix product,
+        :math:`O(n^3)`) with :math:`H_0 = I` unscaled and a Wolfe line search (so each trial
+        costs a gradient too); ours uses gradients only at accepted points. ``torch.optim`` has
+        no full BFGS.
+
+    >>> opt = BFGS(lr=1.0)
+    >>> theta = opt.step(np.array([1.0, 1.0]), lambda th: np.array([2, 8]) * th)
+
+    Reference: Nocedal & Wright, *Numerical Optimization* (2nd ed., 2006), Algorithm 6.1 and
+    eq. (6.17); Broyden, Fletcher, Goldfarb, Shanno (1970).
+    Introduced in notebook ``11-second-order``.
+    """
+
+    state_names = ("H", "theta_prev", "g_prev", "t")
+
+    def __init__(self, lr: float = 1.0, loss_fn: LossFn | None = None):
+        self._init_common(lr, loss_fn)
+        self._hyper = {"lr": self.lr}
+        self.reset()
+
+    def step(self, theta, grad_fn):
+        theta = _check_vector(self._as_array(theta), "BFGS")
+        g = grad_fn(theta)
+        self.t += 1
+        n = theta.shape[-1]
+        I = np.eye(n)
+        if self.H is None:                                   # k = 0: no curvature yet, H₀ = I
+            self.H = np.broadcast_to(I, theta.shape + (n,)).copy()
+        else:
+            s, y = theta - self.theta_prev, g - self.g_prev
+            sy = _inner(s, y)
+            accept = sy > CURVATURE_THRESHOLD
+            first = accept & (self.pairs == 0)[..., None] if self.pairs is not None else accept
+            with np.errstate(all="ignore"):
+                rho = np.where(accept, 1.0 / sy, 0.0)[..., None]          # (..., 1, 1), as the matrices
+                # before a point's first update: H₀ = (sᵀy / yᵀy) I, the curvature seen along s
+                self.H = np.where(first[..., None], (sy / _inner(y, y))[..., None] * I, self.H)
+                # (I - ρ s yᵀ) H (I - ρ y sᵀ) + ρ s sᵀ, multiplied out (H is symmetric): O(n²), not O(n³)
+                Hy = (self.H @ y[..., None])[..., 0]
+                H_new = (self.H - (rho * _outer(s, Hy) + rho * _outer(Hy, s))
+                         + (rho**2 * _inner(y, Hy)[..., None] + rho) * _outer(s, s))
+            self.H = np.where(accept[..., None], H_new, self.H)
+            self._count_pairs(accept)
+        p = -(self.H @ g[..., None])[..., 0]
+        self.theta_prev, self.g_prev = theta, g
+        return theta + self._step_length(theta, g, p) * p
+
+
+class LBFGS(_QuasiNewton):
+    r"""L-BFGS: BFGS's step from the last m curvature pairs, without ever forming a matrix.
+
+    :math:`H_k \nabla J` is computed by the two-loop recursion over the stored pairs
+    :math:`(s_i, y_i)`, :math:`\rho_i = 1 / s_i^\top y_i` (Nocedal & Wright, Algorithm 7.4):
+
+    .. math::
+        &q \leftarrow \nabla_\theta J(\theta_k) \\
+        &\textbf{for } i = k-1, \dots, k-m: \quad \alpha_i \leftarrow \rho_i s_i^\top q, \quad
+            q \leftarrow q - \alpha_i y_i \\
+        &r \leftarrow \gamma_k q, \qquad \gamma_k = \frac{s_{k-1}^\top y_{k-1}}{y_{k-1}^\top y_{k-1}} \\
+        &\textbf{for } i = k-m, \dots, k-1: \quad \beta \leftarrow \rho_i y_i^\top r, \quad
+            r \leftarrow r + s_i (\alpha_i - \beta) \\
+        &\theta_{k+1} = \theta_k - \alpha_k r
+
+    Memory: 2m vectors of n numbers, :math:`O(mn)`, against BFGS's :math:`n^2`. A new pair
+    with :math:`s^\top y \le 10^{-10}` is skipped (the history and γ are kept), per point.
+
+    Args:
+        lr: η, the step length (default 1.0).
+        history: m, how many pairs to keep (default 10, as SciPy; torch's default is 100).
+        loss_fn: ``theta -> J(theta)``; given, Armijo backtracking shortens the step.
+
+    State: ``S``, ``Y`` (the last m steps and gradient changes, oldest first, zero-padded:
+    ``(m, ..., n)``), ``rho`` ``(m, ..., 1)``, ``gamma``, ``theta_prev``, ``g_prev``, ``t``;
+    ``pairs``, ``skipped``, ``loss_evals`` as in :class:`BFGS`.
+
+    Note:
+        Without ``loss_fn`` this is ``torch.optim.LBFGS(params, lr, history_size=m,
+        line_search_fn=None)`` called with ``max_iter=1`` per step (and no stopping
+        tolerances): the same first step, skip rule and γ, the same iterates to 1e-9
+        (``tests/test_second_order.py``). torch's ``line_search_fn="strong_wolfe"`` and
+        SciPy's ``L-BFGS-B`` search for Wolfe points instead of our Armijo backtracking.
+
+    >>> opt = LBFGS(lr=1.0, history=5)
+    >>> theta = opt.step(np.array([1.0, 1.0]), lambda th: np.array([2, 8]) * th)
+
+    Reference: Nocedal (1980), "Updating quasi-Newton matrices with limited storage",
+    Math. Comp. 35; Liu & Nocedal (1989); Nocedal & Wright (2006), Algorithms 7.4 and 7.5.
+    Introduced in notebook ``11-second-order``.
+    """
+
+    state_names = ("S", "Y", "rho", "gamma", "theta_prev", "g_prev", "t")
+
+    def __init__(self, lr: float = 1.0, history: int = 10, loss_fn: LossFn | None = None):
+        self._init_common(lr, loss_fn)
+        if isinstance(history, bool) or not isinstance(history, (int, np.integer)) or history < 1:
+            raise ValueError(f"history must be an integer >= 1 (the number of pairs kept), got {history!r}")
+        self.history = int(history)
+        self._hyper = {"lr": self.lr, "history": self.history}
+        self.reset()
+
+    def step(self, theta, grad_fn):
+        theta = _check_vector(self._as_array(theta), "LBFGS")
+        g = grad_fn(theta)
+        self.t += 1
+        if self.S is None:                                   # k = 0: no pairs, γ = 1
+            self.S = np.zeros((self.history,) + theta.shape)
+            self.Y = np.zeros((self.history,) + theta.shape)
+            self.rho = np.zeros((self.history,) + theta.shape[:-1] + (1,))
+            self.gamma = np.ones(theta.shape[:-1] + (1,))
+        else:                                                # store the newest pair, drop the oldest
+            s, y = theta - self.theta_prev, g - self.g_prev
+            sy = _inner(s, y)
+            accept = sy > CURVATURE_THRESHOLD
+            with np.errstate(all="ignore"):
+                self.S = np.where(accept, np.concatenate([self.S[1:], s[None]]), self.S)
+                self.Y = np.where(accept, np.concatenate([self.Y[1:], y[None]]), self.Y)
+                self.rho = np.where(accept, np.concatenate([self.rho[1:], 1.0 / sy[None]]), self.rho)
+                self.gamma = np.where(accept, sy / _inner(y, y), self.gamma)
+            self._count_pairs(accept)
+
+        q = g
+        alpha = np.zeros_like(self.rho)
+        for i in reversed(range(self.history)):              # newest to oldest
+            alpha[i] = _inner(self.S[i], q) * self.rho[i]
+            q = q - alpha[i] * self.Y[i]
+        r = self.gamma * q
+        for i in range(self.history):                        # oldest to newest
+            beta = _inner(self.Y[i], r) * self.rho[i]
+            r = r + (alpha[i] - beta) * self.S[i]
+
+        p = -r
+        self.theta_prev, self.g_prev = theta, g
+        return theta + self._step_length(theta, g, p) * p
+
+
+#: The second-order methods, name -> class. Not in :data:`ALL`: Newton needs a ``hessian_fn``.
+SECOND_ORDER: dict[str, type[Optimizer]] = {"Newton": Newton, "BFGS": BFGS, "L-BFGS": LBFGS}
+
+__all__ += ["Newton", "BFGS", "LBFGS", "SECOND_ORDER", "CURVATURE_THRESHOLD"]

@@ -18,11 +18,13 @@ import matplotlib.pyplot as plt
 import numpy as np
 from matplotlib import colors as mcolors
 
+from . import styles
 from .runner import Trajectory
 from .surfaces import Surface
 from .surfaces import get as get_surface
 
-__all__ = ["COLORS", "color_for", "contour_levels", "divergence_mark", "mark_minima", "plot_contours", "plot_paths",
+__all__ = ["COLORS", "LINESTYLES", "color_for", "linestyle_for",
+           "contour_levels", "divergence_mark", "mark_minima", "plot_contours", "plot_paths",
            "plot_surface_3d", "start_points"]
 
 #: One colour per optimizer, used by every plot, animation and widget of the project.
@@ -39,9 +41,27 @@ COLORS: dict[str, str] = {
     "AMSGrad": "#7f7f7f",   # grey
     "AdamW": "#17becf",     # cyan
 }
+# the second-order methods of notebook 11
+COLORS.update({"Newton": "#8a2be2", "BFGS": "#ffb000", "L-BFGS": "#dc143c"})  # violet, amber, crimson
 _OTHERS = ["#d62728", "#1f77b4", "#2ca02c", "#ff7f0e", "#9467bd", "#8c564b", "#e377c2", "#17becf"]
 
 CONTOUR_CMAP = "Blues_r"
+
+#: Dashes for the optimizers whose paths run on top of another's (NAG on Momentum's,
+#: RMSProp on Adagrad's and Adam's), so the one underneath still shows; the rest are solid.
+LINESTYLES: dict[str, object] = {
+    "NAG": (0, (5, 2.5)),
+    "RMSProp": (0, (5, 2.5)),
+    "AdaMax": (0, (5, 2.5)),
+    "AMSGrad": (0, (1.5, 1.5)),
+}
+
+
+def linestyle_for(label: str):
+    """The line style of the optimizer a label names (see :data:`LINESTYLES`); ``"-"`` otherwise."""
+    words = str(label).split()
+    head = words[0].rstrip(",:;()").lower() if words else ""
+    return next((style for name, style in LINESTYLES.items() if name.lower() == head), "-")
 
 
 def color_for(label: str, index: int = 0) -> str:
@@ -104,7 +124,8 @@ def plot_contours(surface: Surface | str, ax=None, levels=None, filled: bool = T
     if marks:
         mark_minima(surface, ax)
         starts = np.reshape(surface.start if starts is None else starts, (-1, 2))
-        ax.plot(*starts.T, "o", color="white", markeredgecolor="k", markersize=7, zorder=5, label="_start",
+        ax.plot(*starts.T, "o", color="white", markeredgecolor="k", markersize=7 * styles.current().marks, zorder=5,
+                label="_start",
                 linestyle="none")
     ax.set_xlim(surface.xlim)
     ax.set_ylim(surface.ylim)
@@ -117,7 +138,8 @@ def plot_contours(surface: Surface | str, ax=None, levels=None, filled: bool = T
 def mark_minima(surface: Surface, ax):
     """Gold stars on the surface's global minimisers; returns the Line2D (or None)."""
     if len(surface.minima):
-        return ax.plot(*surface.minima.T, "*", color="gold", markeredgecolor="k", markersize=15, zorder=5,
+        return ax.plot(*surface.minima.T, "*", color="gold", markeredgecolor="k",
+                       markersize=15 * styles.current().marks, zorder=5,
                        label="_minimum")[0]
     return None
 
@@ -192,20 +214,23 @@ def plot_paths(
         plot_contours(surface, ax=ax, levels=levels, starts=start_points(trajs))
     xlim, ylim = ax.get_xlim(), ax.get_ylim()
     drawn = {}
+    style_now = styles.current()
     for i, (label, traj) in enumerate(trajs.items()):
         color = (colors or {}).get(label) or color_for(label, i)
         flags = _diverged_flags(traj)
         lines = []
         for j, seg in enumerate(_segments(traj.path)):
-            style = dict(marker="o", markersize=2.5) if markers and len(seg) <= 400 else {}
-            (line,) = ax.plot(*seg.T, color=color, lw=1.6, label=label if j == 0 and label else "_", zorder=3, **style)
+            style = dict(marker="o", markersize=style_now.marker) if markers and len(seg) <= 400 else {}
+            (line,) = ax.plot(*seg.T, color=color, lw=style_now.path_width, linestyle=linestyle_for(label),
+                              label=label if j == 0 and label else "_", zorder=3, **style)
             lines.append(line)
             if flags[j]:
-                ax.plot(*divergence_mark(seg, xlim, ylim), "X", color="red", markeredgecolor="k", markersize=11,
+                ax.plot(*divergence_mark(seg, xlim, ylim), "X", color="red", markeredgecolor="k",
+                        markersize=11 * style_now.marks,
                         zorder=6, clip_on=False)
         drawn[label] = lines
     if legend and any(trajs):
-        ax.legend(loc="best", fontsize="small", framealpha=0.85)
+        ax.legend(loc="best", fontsize=style_now.font("legend"), framealpha=0.85)
     return drawn
 
 
@@ -217,7 +242,7 @@ def plot_surface_3d(surface: Surface | str, trajs: Mapping[str, Trajectory] | No
     """
     surface = get_surface(surface)
     if ax is None:
-        fig = plt.figure(figsize=(7, 5))
+        fig = plt.figure(figsize=styles.current().figsize(7, 5))
         ax = fig.add_subplot(projection="3d")
     X, Y, Z = _grid(surface, n)
     norm = mcolors.LogNorm(*contour_levels(surface)[[0, -1]]) if surface.log_levels else None
@@ -227,9 +252,10 @@ def plot_surface_3d(surface: Surface | str, trajs: Mapping[str, Trajectory] | No
     for i, (label, traj) in enumerate((trajs or {}).items()):
         color = color_for(label, i)
         for j, seg in enumerate(_segments(traj.path)):
-            ax.plot(*seg.T, np.minimum(surface(seg), top), color=color, lw=2, label=label if j == 0 else "_")
+            ax.plot(*seg.T, np.minimum(surface(seg), top), color=color, lw=max(2.0, styles.current().path_width),
+                    linestyle=linestyle_for(label), label=label if j == 0 else "_")
     if trajs:
-        ax.legend(fontsize="small")
+        ax.legend(fontsize=styles.current().font("legend"))
     ax.set_xlabel("$x$")
     ax.set_ylabel("$y$")
     ax.set_zlabel("$J$")

@@ -152,8 +152,8 @@ RACES: dict[str, Race] = {
             "Adam's η = 0.1 reach the minimum within the 300 steps."
         ),
         pace=2.0,
-        xlim=(-1.5, 4.5),
-        ylim=(-2.75, 2.25),
+        xlim=(-1.25, 4.0),
+        ylim=(-2.1, 1.9),
         gif="beale.gif",
     ),
     "saddle": Race(

@@ -22,6 +22,7 @@ from matplotlib.figure import Figure
 from PIL import Image
 
 from . import optimizers as _optimizers
+from . import styles
 from .plotting import color_for, mark_minima, plot_contours
 from .runner import Trajectory, run
 from .surfaces import ALL as SURFACES
@@ -81,10 +82,12 @@ class Explorer(W.HBox):
     """
 
     def __init__(self, optimizer_cls, surface: Surface | str, steps: int = 300, initial: dict | None = None,
-                 figsize=(6.0, 4.5), dpi: int = 80, **ranges):
+                 figsize=None, dpi: int | None = None, **ranges):
         if not (inspect.isclass(optimizer_cls) and issubclass(optimizer_cls, _optimizers.Optimizer)):
             raise TypeError(f"optimizer_cls must be a kai_lib optimizer class, got {optimizer_cls!r}")
         surface = get_surface(surface)
+        style = styles.current()  # sizes are read now: a widget made after use_style() follows it
+        figsize, dpi = figsize or style.widget_figsize, dpi or style.widget_dpi
         defaults = optimizer_cls()
         known = default_ranges(optimizer_cls)
         unknown = set(ranges) - set(known)
@@ -118,10 +121,14 @@ class Explorer(W.HBox):
         self._surface = None
         color = color_for(optimizer_cls.__name__)
         ax = self._ax
-        self._trail = ax.plot([], [], "-o", color=color, lw=2, markersize=2.5, animated=True)[0]
-        self._head = ax.plot([], [], "o", color=color, markeredgecolor="k", markersize=9, animated=True)[0]
-        self._start = ax.plot([], [], "o", color="white", markeredgecolor="k", markersize=8, animated=True)[0]
-        self._cross = ax.plot([], [], "X", color="red", markeredgecolor="k", markersize=14, animated=True)[0]
+        self._trail = ax.plot([], [], "-o", color=color, lw=style.path_width + 0.4, markersize=style.marker,
+                              animated=True)[0]
+        self._head = ax.plot([], [], "o", color=color, markeredgecolor="k", markersize=9 * style.marks,
+                             animated=True)[0]
+        self._start = ax.plot([], [], "o", color="white", markeredgecolor="k", markersize=8 * style.marks,
+                              animated=True)[0]
+        self._cross = ax.plot([], [], "X", color="red", markeredgecolor="k", markersize=14 * style.marks,
+                              animated=True)[0]
 
         for name, value in (initial or {}).items():
             if name not in self.sliders or name in ("surface", "steps"):

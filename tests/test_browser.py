@@ -36,7 +36,10 @@ import time
 import urllib.request
 from pathlib import Path
 
+import nbformat
 import pytest
+
+from kai_lib import notebooks as nbtools
 
 try:
     from playwright.sync_api import Error as PlaywrightError
@@ -485,6 +488,184 @@ def _screenshot(page, name: str) -> Path:
     return path
 
 
+# --- the deck: every notebook presented as slides --------------------------------------------------
+
+DECK_VIEWPORT = {"width": 1280, "height": 720}  # a 16:9 projector
+DECK_STEP_TIMEOUT = 5_000  # ms for one key press to move the deck
+DECK_TIMES: dict[str, float] = {}  # seconds of the deck pass per notebook (printed at the end, with -s)
+MATH = re.compile(r"\$\$[\s\S]+?\$\$|(?<![\\$])\$[^$\s][^$]*?\$")
+
+JS_DECK_STATE = JS_PANEL + """
+  (path) => {
+    const w = panelFor(path);
+    const nb = w.content;
+    const onscreen = [];
+    nb.widgets.forEach((c, i) => { if (c.node.classList.contains('jp-deck-mod-onscreen')) onscreen.push(i); });
+    return {active: nb.activeCellIndex, onscreen, deck: w.node.classList.contains('jp-Deck'),
+            presenting: document.body.dataset.jpDeckMode === 'presenting'};
+  }"""
+
+# What one slide shows: its cells' extent on the screen (after any zoom), raw maths left
+# untypeset, maths that MathJax did not render, and anything that scrolls sideways.
+JS_SLIDE = JS_PANEL + """
+  ([path, mathPattern]) => {
+    const w = panelFor(path);
+    const math = new RegExp(mathPattern);
+    const cells = w.content.widgets.filter(c => c.node.classList.contains('jp-deck-mod-onscreen'));
+    const out = {cells: [], problems: [], top: Infinity, bottom: -Infinity, left: Infinity, right: -Infinity};
+    for (const c of cells) {
+      const r = c.node.getBoundingClientRect();
+      const index = w.content.widgets.indexOf(c);
+      out.cells.push(index);
+      if (r.height < 1 || !c.node.classList.contains('jp-deck-mod-visible')) {
+        out.problems.push(`cell ${index + 1} is on the slide but not shown`);
+        continue;
+      }
+      out.top = Math.min(out.top, r.top); out.bottom = Math.max(out.bottom, r.bottom);
+      out.left = Math.min(out.left, r.left); out.right = Math.max(out.right, r.right);
+      if (c.model.type === 'markdown') {
+        const rendered = c.node.querySelector('.jp-RenderedMarkdown');
+        if (!rendered) { out.problems.push(`markdown cell ${index + 1} is not rendered`); continue; }
+        const plain = rendered.cloneNode(true);
+        plain.querySelectorAll('code, pre, mjx-container').forEach(e => e.remove());
+        if (plain.textContent.includes('$$')) out.problems.push(`cell ${index + 1} shows raw $$ (maths not typeset)`);
+        const src = c.model.sharedModel.getSource().replace(/```[\\s\\S]*?```/g, '').replace(/`[^`]*`/g, '');
+        if (math.test(src) && !rendered.querySelector('mjx-container')) {
+          out.problems.push(`cell ${index + 1} has maths but no MathJax output`);
+        }
+      }
+      for (const e of c.node.querySelectorAll('*')) {
+        const overflow = getComputedStyle(e).overflowX;
+        if ((overflow === 'auto' || overflow === 'scroll') && e.scrollWidth > e.clientWidth + 2) {
+          out.problems.push(`cell ${index + 1} scrolls sideways (${e.scrollWidth} px in ${e.clientWidth} px)`);
+          break;
+        }
+      }
+    }
+    return out;
+  }"""
+
+
+def _focus_deck(page, name: str) -> None:
+    """Command mode, focus on the active cell: where the deck's keys are bound."""
+    page.evaluate(JS_PANEL + """
+      (path) => { const nb = panelFor(path).content; nb.mode = 'command'; nb.activeCell.node.focus(); }""", name)
+
+
+def _deck_state(page, name: str) -> dict:
+    return page.evaluate(JS_DECK_STATE, name)
+
+
+def _deck_screenshot(page, name: str, what: str) -> None:
+    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+    page.screenshot(path=SCREENSHOTS / f"{Path(name).stem}-deck-{what}.png", caret="initial")
+
+
+def _check_slide(page, name: str, number: int, slide: dict, cells: list[dict]) -> list[str]:
+    """One slide, as the deck shows it: rendered, typeset, within 1280 × 720, its live parts working."""
+    where = f"{name}, slide {number} ({slide['title'][:50] or 'cell ' + str(slide['index'] + 1)})"
+    try:  # MathJax typesets asynchronously: give it a moment
+        page.wait_for_function(JS_SLIDE.replace("return out;", "return out.problems.length === 0 && out;"),
+                               arg=[name, MATH.pattern], timeout=3_000, polling=100)
+    except PlaywrightError:
+        pass
+    shown = page.evaluate(JS_SLIDE, [name, MATH.pattern])
+    problems = [f"{where}: {p}" for p in shown["problems"]]
+    if shown["cells"] != slide["cells"]:
+        problems.append(f"{where}: shows cells {[c + 1 for c in shown['cells']]}, "
+                        f"the cut puts {[c + 1 for c in slide['cells']]} on it")
+    if shown["cells"] and shown["bottom"] > shown["top"]:
+        height, width = shown["bottom"] - shown["top"], shown["right"] - shown["left"]
+        if height > DECK_VIEWPORT["height"] or width > DECK_VIEWPORT["width"]:
+            problems.append(f"{where}: its content is {width:.0f} × {height:.0f} px, more than the "
+                            f"{DECK_VIEWPORT['width']} × {DECK_VIEWPORT['height']} screen")
+    for index in slide["cells"]:
+        cell = cells[index]
+        if cell["type"] != "code":
+            continue
+        node = page.locator(f'[data-kai-cell="{index}"]')
+        code = "\n".join(line.split("#", 1)[0] for line in cell["source"].splitlines())
+        if cell["explorers"] or EXPLORE_CALL.search(code):
+            problems += _check_explorers(page, node, f"{where} (sliders)")
+            if _deck_state(page, name)["active"] != slide["index"] and index == slide["index"]:
+                problems.append(f"{where}: the slider's arrow keys also moved the deck off the slide")
+        if cell["players"] or SHOW_CALL.search(code):
+            problems += _check_players(page, node, f"{where} (animation)")
+    return problems
+
+
+def _deck_pass(page, name: str, path: Path, cells: list[dict]) -> list[str]:
+    """Start the deck, step through every slide with → and check each; the problems found."""
+    slides = nbtools.deck(nbformat.read(path, as_version=4))
+    shown_cells = [i for s in slides for i in s["cells"]]
+    slide_of = {i: n for n, s in enumerate(slides) for i in s["cells"]}
+    problems, shots = [], {}
+    start = time.perf_counter()
+    page.set_viewport_size(DECK_VIEWPORT)
+    try:
+        page.evaluate(JS_PANEL + """
+          async (path) => {
+            const w = panelFor(path);
+            window.jupyterapp.shell.activateById(w.id);
+            w.content.activeCellIndex = 0;
+            await window.jupyterapp.commands.execute('deck:start');
+          }""", name)
+        page.wait_for_function(JS_DECK_STATE.replace("return {", "const s = {").replace(
+            "};\n  }", "}; return s.deck && s.presenting && s.onscreen.length > 0;\n  }"), arg=name)
+        visited = []
+        while True:
+            state = _deck_state(page, name)
+            n = slide_of.get(state["active"])
+            if n is None:
+                problems.append(f"{name}: the deck stopped on cell {state['active'] + 1}, which the cut hides")
+                break
+            if not visited or visited[-1] != n:
+                if visited and n != visited[-1] + 1:
+                    problems.append(f"{name}: → went from slide {visited[-1] + 1} to slide {n + 1}")
+                visited.append(n)
+                slide = slides[n]
+                problems += _check_slide(page, name, n + 1, slide, cells)
+                for what, wanted in (("first", n == 0), ("animation", slide["live"] == "animation"),
+                                     ("sliders", slide["live"] == "sliders")):
+                    if wanted and what not in shots:
+                        shots[what] = n + 1
+                        _deck_screenshot(page, name, what)
+            if state["active"] == shown_cells[-1]:
+                break
+            _focus_deck(page, name)
+            page.keyboard.press("ArrowRight")
+            try:
+                moved = "([path, before]) => panelFor(path).content.activeCellIndex !== before"
+                page.wait_for_function(JS_PANEL + moved,
+                                       arg=[name, state["active"]], timeout=DECK_STEP_TIMEOUT, polling=50)
+            except PlaywrightError:
+                problems.append(f"{name}: → did not move the deck from cell {state['active'] + 1} "
+                                f"(slide {n + 1} of {len(slides)})")
+                break
+        if len(visited) != len(slides):
+            problems.append(f"{name}: the keyboard visited {len(visited)} of the {len(slides)} slides")
+        for what in ("first", "animation", "sliders"):
+            if what != "first" and any(s["live"] == what for s in slides) and what not in shots:
+                problems.append(f"{name}: no screenshot of the {what} slide (it was never reached)")
+    finally:
+        try:
+            page.evaluate("async () => { await window.jupyterapp.commands.execute('deck:stop'); }")
+        except PlaywrightError:
+            pass
+        page.set_viewport_size(VIEWPORT)
+        DECK_TIMES[name] = time.perf_counter() - start
+    return problems
+
+
+@pytest.fixture(scope="module", autouse=True)
+def report_deck_times():
+    yield
+    if DECK_TIMES:
+        total = sum(DECK_TIMES.values())
+        print(f"\ndeck pass: {total:.1f} s for {len(DECK_TIMES)} notebooks "
+              + ", ".join(f"{Path(k).stem[:2]} {v:.1f} s" for k, v in DECK_TIMES.items()))
+
+
 @pytest.mark.parametrize("notebook", NOTEBOOKS, ids=lambda p: p.stem)
 def test_notebook_runs_in_jupyterlab(runner, lab, notebook):
     name = notebook.name
@@ -524,6 +705,8 @@ def test_notebook_runs_in_jupyterlab(runner, lab, notebook):
             if unrun:
                 problems.append(f"{name}: Run All Cells stopped at cell {stopped['index'] + 1}; "
                                 f"{unrun} cell(s) after it did not run")
+        else:
+            problems += _deck_pass(page, name, notebook, cells)
     finally:
         try:
             shot = _screenshot(page, name)

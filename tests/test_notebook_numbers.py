@@ -85,6 +85,12 @@ ALLOWED: dict[str, dict[str, str]] = {
     "04-nag": {
         "300": "exercise 2's setting: steps to run",
     },
+    "11-second-order": {
+        "7.4": "Nocedal & Wright's Algorithm 7.4, a reference",
+        "6.20": "Nocedal & Wright's equation 6.20, a reference",
+        "2.13": "the PyTorch version that wrote the reference file",
+        "6000": "an exercise's setting",
+    },
 }
 
 _NUMBER = re.compile(
@@ -96,6 +102,7 @@ _NUMBER = re.compile(
 )
 _STRIP = [
     re.compile(r"<!--.*?-->", re.S),         # comments, the navigation marker
+    re.compile(r"^\s*\d+\.(?=\s)", re.M),      # the numbers of an ordered list ("11. Second order")
     re.compile(r"`[^`]*`"),                  # inline code
     re.compile(r"\]\([^)]*\)"),              # link targets
     re.compile(r"https?://\S+"),             # bare URLs
@@ -212,6 +219,11 @@ def test_a_number_times_a_power_of_ten_is_read_as_one_number():
         r"$s \approx 1.2\cdot10^{-5}$, an $\epsilon$ of $3.2 \times 10^{-6}$, and 4.5 × 10^{-3}; $10^{-4}$ alone")}
     assert found == {"1.2e-5": Decimal("0.000012"), "3.2e-6": Decimal("0.0000032"), "4.5e-3": Decimal("0.0045"),
                      "10": Decimal(10)}
+
+
+def test_the_items_of_a_numbered_list_are_not_quoted_numbers():
+    found = [w for w, _, _ in quoted_numbers("10. A network\n11. Second order: 2410 parameters, 12.5 s")]
+    assert found == ["2410", "12.5"]
 
 
 def test_a_number_the_output_does_not_hold_is_reported():

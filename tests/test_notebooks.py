@@ -17,7 +17,8 @@ ALGORITHMS = [p for p in PATHS if re.match(r"0[1-8]-", p.name)]
 TEMPLATE = ["The idea", "The update rule", "The code", "Watch it move", "Try it", "Key points", "In practice",
             "Summary", "Exercises"]
 EXPECTED = ["00-index", "01-gradient-descent", "02-sgd-minibatch", "03-momentum", "04-nag", "05-adagrad",
-            "06-rmsprop", "07-adadelta", "08-adam", "09-comparison", "10-neural-network"]
+            "06-rmsprop", "07-adadelta", "08-adam", "09-comparison", "10-neural-network",
+            "11-second-order"]
 
 
 def read(path):
@@ -39,7 +40,7 @@ def test_the_collection_is_named_as_designed():
 @pytest.mark.parametrize("path", PATHS, ids=lambda p: p.name)
 def test_size_and_clean_outputs(path):
     raw = path.read_bytes()
-    assert len(raw) < 1_000_000, f"{path.name} is {len(raw) // 1024} KiB: animations must be committed as GIFs"
+    assert len(raw) < 2_000_000, f"{path.name} is {len(raw) // 1024} KiB (limit 2 MB): commit animations as GIFs"
     doc = json.loads(raw)
     assert "widgets" not in doc["metadata"], f"{path.name} carries widget state: run make notebooks"
     for cell in doc["cells"]:
@@ -49,7 +50,7 @@ def test_size_and_clean_outputs(path):
                 f"{path.name}: a jshtml player was committed; make notebooks commits GIFs")
             if "image/gif" in data:
                 size = len(base64.b64decode(data["image/gif"]))
-                assert size <= 300 * 1024, f"{path.name}: a GIF of {size // 1024} KiB (limit 300)"
+                assert size <= 400 * 1024, f"{path.name}: a GIF of {size // 1024} KiB (limit 400)"
 
 
 @pytest.mark.parametrize("path", PATHS, ids=lambda p: p.name)
@@ -127,3 +128,75 @@ def test_executed_output_is_made_repeatable():
     assert [o.output_type for o in out] == ["stream", "display_data"]
     assert out[0].text == "1\n2\n"
     assert out[1].data["application/vnd.jupyter.widget-view+json"]["model_id"] == "03-momentum-widget-1"
+
+
+# --- the presentation cut ---------------------------------------------------------------------
+
+
+def slide_types(nb):
+    return [c.get("metadata", {}).get("slideshow", {}).get("slide_type") for c in nb.cells]
+
+
+@pytest.mark.parametrize("path", PATHS, ids=lambda p: p.name)
+def test_every_notebook_has_a_presentation_cut(path):
+    nb = read(path)
+    kinds = slide_types(nb)
+    missing = [i for i, k in enumerate(kinds) if k not in nbtools.SLIDE_TYPES]
+    assert not missing, f"{path.name}: cells {missing} have no slide_type: run python -m kai_lib.notebooks slides"
+    assert kinds[0] == "slide", f"{path.name}: the first cell must start a slide"
+    for cell, kind in zip(nb.cells, kinds, strict=True):
+        if cell.cell_type == "code" and nbtools.LIVE_CALL.search(nbtools._code_only(cell.source)):
+            assert kind == "slide", f"{path.name}: a live cell is {kind!r}, not a slide of its own:\n{cell.source}"
+    slides = nbtools.deck(nb)
+    if path in ALGORITHMS:
+        assert len(slides) >= 8, f"{path.name}: {len(slides)} slides"
+        live = {s["live"] for s in slides}
+        assert {"animation", "sliders"} <= live, f"{path.name}: no animation or sliders slide ({live})"
+    assert nbtools.with_slides(read(path)).cells == nb.cells, f"{path.name}: cut is stale: run ... notebooks slides"
+
+
+def test_the_cut_follows_the_template():
+    nb = nbformat.v4.new_notebook()
+    md, code = nbformat.v4.new_markdown_cell, nbformat.v4.new_code_cell
+    cells = [md("<!--NAVIGATION-->\nContents"), md("# Title\n\nFollows the slide."), code("import numpy as np"),
+             md("## The idea\n\nText."), code("print(1)"), md("## Watch it move"), code("show(animate(s, t))"),
+             md("What to look for."), md("## Try it"), code("# NBVAL_IGNORE_OUTPUT\nexplore(opt, s)"),
+             md("## Key points"), md("### 1. First point\n\ntext"), md("### 2. Second point"),
+             md("long prose\n\n" + "a line of prose\n\n" * 40), md("## Exercises\n\n1. Try."),
+             md("<!--NAVIGATION-->\nContents")]
+    cells[0].metadata["tags"] = cells[-1].metadata["tags"] = [nbtools.NAV_TAG]
+    for c in cells:
+        if c.cell_type == "code" and "import" not in c.source:
+            c.outputs = [nbformat.v4.new_output("stream", name="stdout", text="1\n")]
+    nb.cells = cells
+    kinds = [k for k, _ in nbtools.presentation_cut(nb)]
+    assert kinds == ["slide", "", "skip", "slide", "", "slide", "slide", "slide", "slide", "slide", "slide", "",
+                     "slide", "notes", "notes", "skip"]
+    slides = nbtools.deck(nbtools.with_slides(nb))
+    assert [s["live"] for s in slides] == ["", "", "", "animation", "", "", "sliders", "", ""]
+    assert slides[0]["title"] == "# Title".lstrip("# ")
+
+
+def test_a_cell_too_tall_for_a_slide_is_zoomed_out():
+    nb = nbformat.v4.new_notebook()
+    nb.cells = [nbformat.v4.new_markdown_cell("# T"), nbformat.v4.new_markdown_cell("## Long\n\n" + "x\n\n" * 25)]
+    (_, z0), (kind, zoom) = nbtools.presentation_cut(nb)
+    assert z0 == 1.0 and kind == "slide" and nbtools.MIN_ZOOM <= zoom < 1
+    cell = nbtools.with_slides(nb).cells[1]
+    assert cell.metadata[nbtools.FONTS_KEY]["styles"][""][nbtools.PRESENTING] == {"zoom": f"{round(100 * zoom)}%"}
+
+
+def test_the_cut_is_idempotent_and_survives_nbstripout(tmp_path):
+    src = PATHS[1] if len(PATHS) > 1 else PATHS[0]
+    nb = nbtools.with_slides(read(src))
+    once = nbformat.writes(nb)
+    assert nbformat.writes(nbtools.with_slides(nbformat.reads(once, as_version=4))) == once
+    path = tmp_path / src.name
+    noisy = nbformat.reads(once, as_version=4)
+    noisy.cells[0].metadata["collapsed"] = True  # metadata noise nbstripout drops
+    nbformat.write(noisy, path)
+    nbtools.clean(path)  # what make notebooks runs after each notebook
+    assert "collapsed" not in read(path).cells[0].metadata
+    assert slide_types(read(path)) == slide_types(nb)
+    zooms = [c.metadata.get(nbtools.FONTS_KEY) for c in nb.cells]
+    assert [c.metadata.get(nbtools.FONTS_KEY) for c in read(path).cells] == zooms

@@ -24,7 +24,7 @@ def no_show_and_close(monkeypatch):
 
 
 def test_every_optimizer_has_its_own_colour():
-    assert set(COLORS) == set(optimizers.ALL)
+    assert set(COLORS) == set(optimizers.ALL) | set(optimizers.SECOND_ORDER)
     assert len(set(COLORS.values())) == len(COLORS)
     momentum = COLORS["Momentum"]
     assert color_for("Momentum") == color_for("Momentum, γ = 0.5") == color_for("momentum (torch form)") == momentum
