@@ -110,7 +110,11 @@ def race_gif(name: str, path: Path, dpi: int | None = None) -> Path:
         plt.close(anim._fig)
 
 
-def race_gif_3d(name: str, path: Path, dpi: int = GIF_DPI) -> Path:
+#: The 3-D races' resolution: their 9.6 × 6.8 in figure is 768 × 544 px.
+GIF_DPI_3D = 80
+
+
+def race_gif_3d(name: str, path: Path, dpi: int = GIF_DPI_3D) -> Path:
     """The race :data:`kai_lib.races.RACES` ``[name]`` over its surface in 3-D, from the
     race's camera (``elev``, ``azim``), into the GIF ``path`` (768 px wide at 80 dpi)."""
     anim = race_animation_3d(name)

@@ -249,11 +249,11 @@ def test_3d_gifs_are_classroom_sized_and_small(generated, name):
 
 @pytest.mark.parametrize("name", ["saddle", "long_valley"])
 def test_3d_race_legend_text_is_at_least_11_px_tall_in_the_gif(name):
-    from kai_lib.figures import GIF_DPI, race_animation_3d
+    from kai_lib.figures import GIF_DPI_3D, race_animation_3d
 
     anim = race_animation_3d(name)
     fig = anim._fig
-    fig.set_dpi(GIF_DPI)
+    fig.set_dpi(GIF_DPI_3D)
     fig.canvas.draw()
     ax = anim.trails[next(iter(anim.trails))][0].axes
     texts = ax.get_legend().get_texts()
