@@ -39,6 +39,7 @@ import numpy as np
 from matplotlib import colors as mcolors
 from matplotlib.patches import Patch
 
+from . import styles
 from .optimizers import Optimizer
 from .runner import run
 from .surfaces import LOCAL_MINIMA_SHALLOW, Surface
@@ -242,7 +243,8 @@ def draw_basin_map(m: BasinMap, ax, title: bool = True, fontsize: float = 12):
         shares = m.fractions()
         parts = [f"{shares[name]:.0%}" for name in m.names]
         extra = [f"{key} {shares[key]:.0%}" for key in ("none", "diverged") if shares[key] >= 0.005]
-        ax.set_title(f"{m.label}\n" + " · ".join(parts) + ("  |  " + ", ".join(extra) if extra else ""),
+        joint = "  |  " if styles.current().name == "notebook" else "\n"  # a projector's big text: a third line
+        ax.set_title(f"{m.label}\n" + " · ".join(parts) + (joint + ", ".join(extra) if extra else ""),
                      fontsize=fontsize)
     return image
 
@@ -256,8 +258,8 @@ def basin_legend_handles(names) -> list[Patch]:
     return handles
 
 
-def plot_basins(maps: Mapping[str, BasinMap] | BasinMap, axes=None, ncols: int = 4, panel_size=(4.0, 3.4),
-                fontsize: float = 12, suptitle: str | None = None, dpi: float | None = None):
+def plot_basins(maps: Mapping[str, BasinMap] | BasinMap, axes=None, ncols: int | None = None, panel_size=(4.0, 3.4),
+                fontsize: float | None = None, suptitle: str | None = None, dpi: float | None = None):
     """One panel per optimizer, the same grid and budget; a legend of the minima colours.
 
     Each panel's title gives the optimizer and the share of starts that end in each
@@ -266,9 +268,11 @@ def plot_basins(maps: Mapping[str, BasinMap] | BasinMap, axes=None, ncols: int =
     Args:
         maps: ``{label: BasinMap}`` (the panel titles use each map's own label).
         axes: the axes to draw into (one per map); default a new figure with ``ncols``
-            columns and the legend in a spare panel (or below).
-        panel_size: inches per panel.
-        fontsize: titles and legend (12 pt at 100 dpi is 17 px).
+            columns (4; 2 in the ``"classroom"`` style) and the legend in a spare panel.
+        panel_size: inches per panel (the style may scale the figure down to its
+            ``max_width``, see :mod:`kai_lib.styles`).
+        fontsize: titles and legend (default 12 pt, 17 px at 100 dpi; the classroom
+            style's title size).
         suptitle: the figure's title (default: the surface, steps and tolerance).
         dpi: the new figure's resolution (default matplotlib's; a notebook shows it at this).
 
@@ -281,12 +285,16 @@ def plot_basins(maps: Mapping[str, BasinMap] | BasinMap, axes=None, ncols: int =
     if not maps:
         raise ValueError("maps must hold at least one BasinMap")
     first = next(iter(maps.values()))
+    style = styles.current()
+    if fontsize is None:
+        fontsize = 12.0 if style.name == "notebook" else style.font("title")
+    ticks = fontsize - 2 if style.name == "notebook" else style.font("small")
     spare = None
     if axes is None:
-        ncols = min(ncols, len(maps) + 1)
+        ncols = min(ncols or (2 if style.stack_panels else 4), len(maps) + 1)
         nrows = -(-(len(maps) + 1) // ncols)
-        fig, grid = plt.subplots(nrows, ncols, figsize=(panel_size[0] * ncols, panel_size[1] * nrows + 0.6),
-                                 squeeze=False, sharex=True, sharey=True, dpi=dpi)
+        size = style.figsize(panel_size[0] * ncols, panel_size[1] * nrows + 0.6)
+        fig, grid = plt.subplots(nrows, ncols, figsize=size, squeeze=False, sharex=True, sharey=True, dpi=dpi)
         axes = list(grid.flat)
         for ax in axes[len(maps) + 1:]:
             ax.set_visible(False)
@@ -296,7 +304,7 @@ def plot_basins(maps: Mapping[str, BasinMap] | BasinMap, axes=None, ncols: int =
         fig = axes[0].figure
     for ax, m in zip(axes, maps.values(), strict=False):
         draw_basin_map(m, ax, fontsize=fontsize)
-        ax.tick_params(labelsize=fontsize - 2)
+        ax.tick_params(labelsize=ticks)
     handles = basin_legend_handles(first.names)
     title = f"start → minimum within {first.tol:g} after {first.steps} steps"
     if spare is not None:

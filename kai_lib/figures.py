@@ -152,7 +152,7 @@ def basins_png(name: str, path: Path) -> None:
     b = races.BASINS[name]
     fig = plot_basins(races.basins(name), suptitle=(
         f"Where does each optimizer end? {b.n}×{b.n} starts on {b.surface.title}, {b.steps} steps, "
-        f"the {b.race.replace('_', ' ')} race's learning rates"))
+        f"the learning rates of the {b.race.replace('_', ' ').replace('beale', 'Beale')} race"))
     _save(fig, path)
 
 
