@@ -7,10 +7,17 @@ Nothing is downloaded: every dataset is generated here, the same on every machin
 - :func:`make_sparse_features`: a linear model over binary features whose frequencies
   fall off like word frequencies (Zipf), a few common and most rare, as in word2vec /
   GloVe training (notebook ``05-adagrad``).
+- :func:`digits`: scikit-learn's bundled handwritten digits (read from the wheel, not
+  downloaded), standardised, a fixed train/test split (notebook ``10-neural-network``).
+- :func:`moons`: two interleaved half-moons with noise, Radford's "noisy moons"
+  (scikit-learn's ``make_moons``, from a seed).
+
+Only the loader and ``make_moons`` come from scikit-learn; the learning is kai_lib's.
 """
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Callable
 from dataclasses import dataclass
 
@@ -18,7 +25,7 @@ import numpy as np
 
 from .surfaces import Surface
 
-__all__ = ["Regression", "make_regression", "SparseFeatures", "make_sparse_features"]
+__all__ = ["Regression", "make_regression", "SparseFeatures", "make_sparse_features", "digits", "moons"]
 
 
 @dataclass(frozen=True, eq=False)
@@ -151,3 +158,54 @@ def make_sparse_features(n: int = 2000, d: int = 40, exponent: float = 1.1, nois
     w_true = rng.normal(size=d)
     y = X @ w_true + noise * rng.normal(size=n)
     return SparseFeatures(X=X, y=y, w_true=w_true, frequency=X.mean(axis=0))
+
+
+@functools.lru_cache(maxsize=1)
+def _load_digits() -> tuple[np.ndarray, np.ndarray]:
+    from sklearn.datasets import load_digits  # imported here: only the two network datasets need it
+
+    bunch = load_digits()
+    X, y = bunch.data.astype(float), bunch.target.astype(np.intp)
+    X.flags.writeable = y.flags.writeable = False
+    return X, y
+
+
+def digits(test_size: float = 0.2, seed: int = 0) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """The 1,797 handwritten digits (8 × 8 grey levels 0–16, ten classes), standardised and split.
+
+    ``X_train, X_test, y_train, y_test = digits()``: a seeded permutation puts
+    ``round(test_size · 1797)`` images (359 by default) in the test set and the other
+    1,438 in the training set. Each of the 64 pixels is standardised with the *training*
+    set's mean and standard deviation (pixels that never vary there, such as the left
+    column's corners, are only centred), so the test set tells nothing to the scaling.
+
+    The images ship inside scikit-learn's wheel (``sklearn.datasets.load_digits``, the
+    UCI "Optical Recognition of Handwritten Digits" test set); nothing is downloaded.
+    """
+    if not (isinstance(test_size, (int, float, np.floating)) and 0 < test_size < 1):
+        raise ValueError(f"test_size must be a fraction in (0, 1), got {test_size!r}")
+    X, y = _load_digits()
+    order = np.random.default_rng(seed).permutation(len(X))
+    n_test = int(round(test_size * len(X)))
+    test, train = order[:n_test], order[n_test:]
+    mean, std = X[train].mean(axis=0), X[train].std(axis=0)
+    std = np.where(std > 0, std, 1.0)
+    return (X[train] - mean) / std, (X[test] - mean) / std, y[train].copy(), y[test].copy()
+
+
+def moons(n: int = 200, noise: float = 0.2, seed: int = 0) -> tuple[np.ndarray, np.ndarray]:
+    """``X, y = moons()``: ``n`` points on two interleaved half-circles, plus Gaussian noise.
+
+    Class 0 lies on the upper arc (centre (0, 0), radius 1), class 1 on the lower arc
+    (centre (1, 0.5)); ``noise`` is the standard deviation added to both coordinates.
+    ``X`` has shape ``(n, 2)`` (roughly x ∈ [−1.5, 2.5], y ∈ [−1, 1.5]), ``y`` shape ``(n,)``.
+    scikit-learn's ``make_moons(n_samples=n, noise=noise, random_state=seed)``.
+    """
+    if not (isinstance(n, (int, np.integer)) and not isinstance(n, bool) and n >= 2):
+        raise ValueError(f"n must be an integer >= 2, got {n!r}")
+    if not (isinstance(noise, (int, float, np.floating)) and np.isfinite(noise) and noise >= 0):
+        raise ValueError(f"noise must be a finite number >= 0, got {noise!r}")
+    from sklearn.datasets import make_moons
+
+    X, y = make_moons(n_samples=int(n), noise=float(noise), random_state=seed)
+    return X.astype(float), y.astype(np.intp)

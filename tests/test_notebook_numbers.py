@@ -1,0 +1,162 @@
+"""Every number the prose of a notebook quotes comes from a cell near it.
+
+A learner who checks a sentence against the output beside it must find the number there.
+For each markdown cell this test takes the numbers it quotes and looks for each one in the
+text outputs of the code cells around it (``WINDOW`` cells before and after), allowing for
+rounding: "0.28" is found in an output "0.2834", "72" in "71.8", "3.2e-3" in "0.00316".
+The Summary and Exercises sections recap the whole notebook: their numbers may come from
+any output of it.
+
+A number is not checked when it is a setting rather than a result:
+- it appears in the source of any code cell of the notebook (``lr=0.1``, ``steps=200``);
+- it is an integer below 10, a year, or part of a link, an arXiv id or inline code;
+- it is listed in :data:`ALLOWED` for that notebook, with the reason.
+"""
+
+from __future__ import annotations
+
+import re
+from decimal import Decimal
+
+import nbformat
+import pytest
+
+from kai_lib import notebooks as nbtools
+
+PATHS = nbtools.notebook_paths()
+
+#: Code cells before and after a markdown cell whose outputs may hold its numbers.
+WINDOW = 6
+
+#: Numbers that are not results, per notebook stem: {number as written: why it is allowed}.
+#: Keys are the prose spelling with thousands separators removed.
+ALLOWED: dict[str, dict[str, str]] = {
+    "*": {},
+}
+
+_NUMBER = re.compile(
+    r"(?<![\w.^_{])"            # not inside a word, a version, a LaTeX exponent or subscript
+    r"(\d{1,3}(?:,\d{3})+|\d+)"  # integer part, maybe with thousands separators
+    r"(\.\d+)?"                  # decimals
+    r"(?:\s*(?:e|E|×\s*10\^?\{?)([−-]?\d+)\}?)?"  # exponent: 3.2e-3, 3 × 10^{-3}
+    r"(?![\w])"
+)
+_STRIP = [
+    re.compile(r"<!--.*?-->", re.S),         # comments, the navigation marker
+    re.compile(r"`[^`]*`"),                  # inline code
+    re.compile(r"\]\([^)]*\)"),              # link targets
+    re.compile(r"https?://\S+"),             # bare URLs
+    re.compile(r"arXiv[:\s]*\d{4}\.\d{4,5}", re.I),
+    re.compile(r"\b(?:19|20)\d{2}[a-z]?\b"),  # years
+    re.compile(r"\^\{?[−\d.-]+\}?"),          # LaTeX exponents (0.9^{22})
+    re.compile(r"_\{?[\w−-]+\}?"),            # LaTeX subscripts (\theta_{t-1})
+    re.compile(r"[⁰¹²³⁴⁵⁶⁷⁸⁹⁻]+"),             # unicode superscripts
+]
+
+
+def quoted_numbers(text: str) -> list[tuple[str, Decimal, Decimal]]:
+    """``(as written, value, half a unit of the last digit written)`` for each number in ``text``."""
+    for pattern in _STRIP:
+        text = pattern.sub(" ", text)
+    out = []
+    for m in _NUMBER.finditer(text):
+        whole, frac, exp = m.group(1).replace(",", ""), m.group(2) or "", m.group(3)
+        written = whole + frac + (f"e{exp.replace('−', '-')}" if exp else "")
+        value = Decimal(whole + frac)
+        unit = Decimal(1).scaleb(-max(len(frac) - 1, 0))  # frac includes the point
+        if exp:
+            e = int(exp.replace("−", "-"))
+            value, unit = value.scaleb(e), unit.scaleb(e)
+        out.append((written, value, unit / 2))
+    return out
+
+
+def output_numbers(cell) -> list[Decimal]:
+    """Every number in a code cell's text outputs (stdout and text/plain)."""
+    texts = []
+    for out in cell.get("outputs", []):
+        if out.output_type == "stream":
+            texts.append(out.text)
+        elif "data" in out:
+            texts.append(out.data.get("text/plain", ""))
+            texts.append(out.data.get("text/markdown", ""))
+    values = []
+    for m in re.finditer(r"\d+(?:\.\d+)?(?:[eE][-+]?\d+)?", "\n".join(texts).replace(",", "")):
+        values.append(Decimal(m.group(0)))
+    return values
+
+
+def _found(value: Decimal, half_unit: Decimal, candidates: list[Decimal], percent: bool) -> bool:
+    tolerance = half_unit * Decimal("1.000001")
+    for c in candidates:
+        if abs(c - value) <= tolerance:
+            return True
+        if percent and abs(100 * c - value) <= tolerance:  # "95 %" quoted from 0.951
+            return True
+    return False
+
+
+def unmatched(nb, stem: str) -> list[str]:
+    """The prose numbers of ``nb`` that no nearby output holds, as readable lines."""
+    cells = nb.cells
+    code_text = "\n".join(c.source for c in cells if c.cell_type == "code")
+    settings = {w for w, _, _ in quoted_numbers(code_text)}
+    settings |= {m.group(0) for m in re.finditer(r"\d+(?:\.\d+)?(?:e-?\d+)?", code_text)}
+    allowed = {**ALLOWED["*"], **ALLOWED.get(stem, {})}
+    everywhere = [c for c in cells if c.cell_type == "code"]
+    problems = []
+    recap = False
+    for i, cell in enumerate(cells):
+        if cell.cell_type != "markdown" or nbtools.NAV_TAG in cell.metadata.get("tags", []):
+            continue
+        heading = re.search(r"^## (.+)$", cell.source, flags=re.M)
+        if heading:
+            recap = heading.group(1).strip().lower().startswith(("summary", "exercises"))
+        near = everywhere if recap else [c for c in cells[max(0, i - WINDOW): i + WINDOW + 1]
+                                         if c.cell_type == "code"]
+        candidates = [v for c in near for v in output_numbers(c)]
+        for written, value, half_unit in quoted_numbers(cell.source):
+            if written in settings or written in allowed:
+                continue
+            if "." not in written and "e" not in written and value < 10:
+                continue
+            percent = bool(re.search(re.escape(written) + r"\s*%", cell.source.replace(",", "")))
+            if not _found(value, half_unit, candidates, percent):
+                problems.append(f"cell {i}: {written!r} is in no output of the cells around it")
+    return problems
+
+
+#: Notebooks whose prose has not been reconciled with their outputs yet (strict: a notebook
+#: that passes must leave this list).
+NOT_YET_RECONCILED = {"00-index", "01-gradient-descent", "02-sgd-minibatch", "03-momentum", "04-nag", "05-adagrad",
+                      "06-rmsprop", "07-adadelta", "08-adam", "09-comparison"}
+
+
+@pytest.mark.parametrize("path", [pytest.param(p, marks=pytest.mark.xfail(strict=True, reason="prose not reconciled"))
+                                  if p.stem in NOT_YET_RECONCILED else p for p in PATHS], ids=lambda p: p.name)
+def test_prose_numbers_come_from_the_cells_around_them(path):
+    nb = nbformat.read(path, as_version=4)
+    problems = unmatched(nb, path.stem)
+    assert not problems, f"{path.name}:\n" + "\n".join(problems)
+
+
+def test_the_check_reads_numbers_as_a_learner_does():
+    found = {w: (v, h) for w, v, h in quoted_numbers(
+        "RMSProp ends 0.28 away; a factor of 72; ε = 3.2e-3; 1,797 images; 95 % accurate; "
+        r"$0.9^{22} \approx 0.0985$; see [09](09-comparison.ipynb) and `lr=0.5`, in 2019.")}
+    # "09" and the base 0.9 are read too; the test skips integers below 10, and 0.9 is a setting
+    assert set(found) == {"0.28", "72", "3.2e-3", "1797", "95", "0.9", "0.0985", "09"}
+    assert found["0.28"][1] == Decimal("0.005")
+    assert found["3.2e-3"][0] == Decimal("0.0032")
+    assert _found(Decimal("0.28"), Decimal("0.005"), [Decimal("0.2834")], percent=False)
+    assert not _found(Decimal("70"), Decimal("0.5"), [Decimal("72.0")], percent=False)
+    assert _found(Decimal("95"), Decimal("0.5"), [Decimal("0.951")], percent=True)
+    assert _found(Decimal("3.2e-3"), Decimal("0.00005"), [Decimal("0.00316")], percent=False)
+
+
+def test_a_number_the_output_does_not_hold_is_reported():
+    nb = nbformat.v4.new_notebook()
+    code = nbformat.v4.new_code_cell("print(round(d, 2))")
+    code.outputs = [nbformat.v4.new_output("stream", name="stdout", text="distance 0.20\n")]
+    nb.cells = [code, nbformat.v4.new_markdown_cell("SGD ends 0.20 away, RMSProp 0.28.")]
+    assert unmatched(nb, "x") == ["cell 1: '0.28' is in no output of the cells around it"]
