@@ -285,3 +285,32 @@ def test_every_schedule_has_its_formula_and_torch_class_in_the_docstring():
         doc = getattr(schedules, name).__doc__
         assert ".. math::" in doc and "torch.optim.lr_scheduler" in doc and ">>>" in doc, name
     assert math.isclose(schedules.cosine(1.0, total=4)(3), 0.5)
+
+
+# --- nn.train(schedule=) ---------------------------------------------------------------
+
+def test_nn_train_honours_a_schedule_from_kai_lib_schedules():
+    from kai_lib import data, nn
+
+    X, y = data.moons(n=64, noise=0.2, seed=0)
+    net = nn.MLP([2, 8, 2], activation="tanh", seed=0)
+    eta = schedules.warmup(schedules.cosine(0.5, total=8), steps=4)   # 4 steps per epoch, 3 epochs
+    spy = SpySGD(lr=0.05)
+    hist = nn.train(spy, net, X, y, epochs=3, batch_size=16, seed=0, schedule=eta)
+    expected = [eta(t) for t in range(1, 13)]
+    assert spy.seen == expected
+    np.testing.assert_array_equal(hist.lr_per_step, expected)
+    assert spy.lr == 0.05 and spy.hyperparameters() == {"lr": 0.05}
+    # a constant schedule is the plain run; a decaying one is a different run
+    plain = nn.train(optimizers.SGD(lr=0.3), net, X, y, epochs=3, batch_size=16, seed=0)
+    same = nn.train(optimizers.SGD(lr=1.0), net, X, y, epochs=3, batch_size=16, seed=0,
+                    schedule=schedules.constant(0.3))
+    np.testing.assert_array_equal(plain.loss_per_step, same.loss_per_step)
+    decayed = nn.train(optimizers.SGD(lr=0.3), net, X, y, epochs=3, batch_size=16, seed=0,
+                       schedule=schedules.step_decay(0.3, every=4, factor=0.1))
+    np.testing.assert_array_equal(decayed.loss_per_step[:5], plain.loss_per_step[:5])  # step 5 runs at 0.03
+    assert not np.allclose(decayed.loss_per_step[5:], plain.loss_per_step[5:])
+    with pytest.raises(ValueError, match="schedule needs an optimizer with a learning rate"):
+        nn.train(optimizers.AdaDelta(), net, X, y, epochs=1, schedule=schedules.constant(0.1))
+    with pytest.raises(ValueError, match="schedule"):
+        nn.train(optimizers.SGD(), net, X, y, epochs=3, batch_size=16, schedule=schedules.cosine(0.1, total=5))
