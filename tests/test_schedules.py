@@ -314,3 +314,10 @@ def test_nn_train_honours_a_schedule_from_kai_lib_schedules():
         nn.train(optimizers.AdaDelta(), net, X, y, epochs=1, schedule=schedules.constant(0.1))
     with pytest.raises(ValueError, match="schedule"):
         nn.train(optimizers.SGD(), net, X, y, epochs=3, batch_size=16, schedule=schedules.cosine(0.1, total=5))
+
+
+def test_the_docstring_examples_run():
+    import doctest
+
+    assert doctest.testmod(schedules, raise_on_error=False).failed == 0
+    assert doctest.testmod(schedules).attempted >= 8
