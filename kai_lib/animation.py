@@ -64,7 +64,8 @@ class TrajectoryAnimation(FuncAnimation):
     """
 
     def __init__(self, fig, ax, trajs: Mapping[str, Trajectory], frames: int = 60, interval: int = 80,
-                 counter: bool = True, legend: bool = True, pace: float = 1.0, **kwargs):
+                 counter: bool = True, legend: bool = True, pace: float = 1.0, colors: Mapping[str, str] | None = None,
+                 **kwargs):
         self.trajs = dict(trajs)
         self.paths = {label: _segments(t.path) for label, t in self.trajs.items()}
         n_steps = max(len(t.path) - 1 for t in self.trajs.values())
@@ -72,7 +73,7 @@ class TrajectoryAnimation(FuncAnimation):
         self.trails, self.heads, self.crosses = {}, {}, {}
         self.colors = ["red", "black", "white", "gold"]
         for i, (label, segs) in enumerate(self.paths.items()):
-            color = color_for(label, i)
+            color = (colors or {}).get(label) or color_for(label, i)
             self.colors.append(color)
             flags = _diverged_flags(self.trajs[label])
             self.trails[label] = [ax.plot([], [], color=color, lw=2, zorder=3,
@@ -149,6 +150,7 @@ def animate(
     pace: float = 1.0,
     xlim: tuple[float, float] | None = None,
     ylim: tuple[float, float] | None = None,
+    colors: Mapping[str, str] | None = None,
 ) -> TrajectoryAnimation:
     """All ``trajs`` racing from the start over the contours of ``surface``.
 
@@ -165,6 +167,8 @@ def animate(
         pace: ``1`` spreads the frames evenly over the run; ``2`` plays the early steps in
             slow motion (see :func:`frame_steps`).
         xlim, ylim: the view, if not the surface's (a zoom); divergence marks keep to it.
+        colors: ``{label: colour}`` for runs of one optimizer that must differ (two γ of
+            Momentum); the others take their optimizer's colour.
 
     Returns:
         A :class:`TrajectoryAnimation` (a ``FuncAnimation``). A diverged run stops at
@@ -189,7 +193,7 @@ def animate(
         ax.set_title(title)
     fig.tight_layout()
     return TrajectoryAnimation(fig, ax, trajs, frames=frames, interval=interval, legend=legend and any(trajs),
-                               pace=pace)
+                               pace=pace, colors=colors)
 
 
 def save_gif(anim: FuncAnimation, path: str | os.PathLike, dpi: int = 72, fps: int | None = None) -> Path:

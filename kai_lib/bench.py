@@ -1,6 +1,7 @@
 """Benchmarks, measured and reported, never enforced by a timed test.
 
     python -m kai_lib.bench          # slider latency of explore(), and animation rendering
+                                     # (and the network: a digits epoch, a moons widget update)
 
 Slider latency is the time from setting a slider's value to the widget holding the new
 picture (the run of ``steps`` steps, the redraw and the PNG encoding), measured in the
@@ -63,7 +64,30 @@ def main(argv=None) -> int:
         out = render(animate(s, trajs, frames=60))
         print(f"{label}: 7 racing paths, 60 frames at 72 dpi: {time.perf_counter() - start:.2f} s, "
               f"{len(out) / 1024:.0f} KiB")
+    network_times()
     return 0
+
+
+def network_times(repeats: int = 5) -> None:
+    """One epoch of digits at batch 32 (target < 50 ms), and one update of the moons widget (< 1 s)."""
+    from . import data, moons, nn
+
+    X_train, X_test, y_train, y_test = data.digits()
+    net = nn.MLP([64, 32, 10], seed=0)
+    for name in ("SGD", "Adam"):
+        hist = nn.train(optimizers.ALL[name](lr=0.01), net, X_train, y_train, epochs=10 * repeats, batch_size=32)
+        per_epoch = np.diff(hist.seconds)
+        print(f"digits epoch, MLP [64, 32, 10], batch 32 ({len(X_train)} images), {name:4s}: "
+              f"median {1000 * statistics.median(per_epoch):5.1f} ms, max {1000 * per_epoch.max():5.1f} ms "
+              f"over {len(per_epoch)} epochs")
+    w = moons.explore()
+    for change in (dict(optimizer="Adam"), dict(batch_size=10, epochs=100), dict(hidden=64), dict(optimizer="SGD")):
+        times = []
+        for _ in range(repeats):
+            w.update(**change)
+            times.append(w.seconds)
+        print(f"moons widget update {change}: median {1000 * statistics.median(times):6.1f} ms, "
+              f"max {1000 * max(times):6.1f} ms")
 
 
 if __name__ == "__main__":

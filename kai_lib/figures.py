@@ -15,6 +15,7 @@ current directory) and nowhere else:
 ``adam_bias_correction.png``  m_t vs m̂_t and v_t vs v̂_t from the zero state
 ``batch_vs_minibatch.png`` full batch vs mini-batch vs single sample on a line fit
 ``learning_rate.png``      η too small / right / too large (divergence)
+``noisy_moons.gif``        Radford's fourth: decision boundaries of a small network, seven optimizers
 =========================  ==============================================================
 
 The race settings live in :mod:`kai_lib.races`. Every figure is deterministic: two
@@ -42,6 +43,7 @@ import numpy as np
 from . import optimizers, races, surfaces
 from .animation import animate, save_gif
 from .data import make_regression
+from .diagrams import draw_nag_lookahead, plot_momentum_decay
 from .plotting import COLORS, mark_minima, plot_contours, plot_paths
 from .runner import run
 
@@ -154,79 +156,21 @@ def local_minima(path: Path) -> None:
 
 def momentum_decay(path: Path) -> None:
     """γᵏ: how much a gradient k steps back still counts in v_t."""
-    k = np.arange(0, 61)
     fig, ax = plt.subplots(figsize=(8, 4.4))
-    for gamma, style in ((0.5, ":"), (0.9, "-"), (0.99, "--")):
-        ax.plot(k, gamma**k, style, color=COLORS["Momentum"], lw=2.2 if gamma == 0.9 else 1.6,
-                label=f"γ = {gamma}")
-    ax.axhline(0.1, color="0.5", lw=0.8)
-    ax.plot([22], [0.9**22], "o", color=COLORS["Momentum"], markeredgecolor="k", markersize=9, zorder=4)
-    ax.annotate(f"$0.9^{{22}} = {0.9**22:.4f}$\nfrom step 22 on, a gradient counts\nless than 1/10",
-                (22, 0.9**22), xytext=(29, 0.42), fontsize=11, arrowprops=dict(arrowstyle="->", color="k"))
-    ax.set_xlim(0, 60)
-    ax.set_ylim(0, 1.03)
-    ax.set_xlabel("$k$ (steps back)")
-    ax.set_ylabel(r"weight $\gamma^k$ of $\eta\nabla J(\theta)_{t-k}$ in $v_t$")
-    ax.set_title(r"$v_t = \eta\nabla J_t + \gamma\eta\nabla J_{t-1} + \gamma^2\eta\nabla J_{t-2} + \dots$")
-    ax.legend(loc="upper right")
-    ax.grid(alpha=0.3)
+    plot_momentum_decay(ax, gammas=(0.5, 0.9, 0.99), k_max=60)
     fig.tight_layout()
     _save(fig, path)
 
 
 def nag_lookahead(path: Path) -> None:
     """Momentum: gradient at θ, then add the momentum step. NAG: momentum step first, gradient there."""
-    s = surfaces.RAVINE
     lr, gamma = 0.12, 0.9
     theta = np.array([-3.0, -0.9])
     v = np.array([-1.0, -1.5])  # the previous update was −v: up and to the right, across the floor
-    momentum_step = -gamma * v
-    ahead = theta + momentum_step
-    new = {}
-    for name, cls in (("Momentum", optimizers.Momentum), ("NAG", optimizers.NAG)):
-        opt = cls(lr=lr, gamma=gamma)
-        opt.v = v.copy()  # the state one step into a run
-        new[name] = opt.step(theta, s.grad)
-    grad_at = {"Momentum": theta, "NAG": ahead}
-
-    def arrow(ax, start, end, color, lw=2.5, ls="-"):
-        ax.annotate("", end, start, arrowprops=dict(arrowstyle="-|>", color=color, lw=lw, ls=ls,
-                                                     shrinkA=0, shrinkB=0, mutation_scale=18), zorder=6)
-
     fig, axes = plt.subplots(1, 2, figsize=(12, 5.2), sharey=True)
     for ax, name in zip(axes, ("Momentum", "NAG"), strict=True):
-        plot_contours(s, ax=ax, filled=False, marks=False)
-        ax.axhline(0, color="0.4", lw=0.8, ls=":")
-        ax.text(-0.95, -0.04, "valley floor", fontsize=9, color="0.4", ha="right", va="top")
-        grad_step = -lr * s.grad(grad_at[name])
-        if name == "Momentum":
-            arrow(ax, theta, theta + grad_step, "0.25", lw=2)
-            arrow(ax, theta + grad_step, theta + grad_step + momentum_step, "0.25", lw=2, ls="--")
-            ax.text(*(theta + grad_step / 2 + [-0.06, 0.0]), "gradient step\n" r"$-\eta\nabla J(\theta)$",
-                    fontsize=11, ha="right", va="center")
-            ax.text(*(theta + grad_step + momentum_step / 2 + [-0.06, 0.0]),
-                    "momentum step\n" r"$-\gamma v_{t-1}$", fontsize=11, ha="right", va="center")
-            title = "Momentum: the gradient at θ, plus the momentum step"
-        else:
-            arrow(ax, theta, ahead, "0.25", lw=2, ls="--")
-            arrow(ax, ahead, ahead + grad_step, "0.25", lw=2)
-            ax.plot(*ahead, "o", color="white", markeredgecolor="k", markersize=9, zorder=7)
-            ax.text(*(theta + momentum_step / 2 + [-0.06, 0.0]), "momentum step\n" r"$-\gamma v_{t-1}$",
-                    fontsize=11, ha="right", va="center")
-            ax.annotate(r"look-ahead point $\theta - \gamma v_{t-1}$", ahead, xytext=(-3.6, 0.85), fontsize=11,
-                        arrowprops=dict(arrowstyle="->", color="k", shrinkB=6))
-            ax.text(*(ahead + [0.06, 0.12]), r"gradient step $-\eta\nabla J(\theta - \gamma v_{t-1})$",
-                    fontsize=11, va="center")
-            title = "NAG: the momentum step first, then the gradient there"
-        arrow(ax, theta, new[name], COLORS[name], lw=3.5)
-        ax.text(*(new[name] + [0.08, -0.06 if name == "NAG" else 0.0]),
-                f"{name}'s new θ\n(y = {new[name][1]:+.2f})", fontsize=11, color=COLORS[name],
-                fontweight="bold", va="top" if name == "NAG" else "center")
-        ax.plot(*theta, "o", color="k", markersize=8, zorder=7)
-        ax.text(*(theta + [0.05, -0.1]), "θ", fontsize=13)
-        ax.set_xlim(-3.9, -0.9)
-        ax.set_ylim(-1.15, 1.15)
-        ax.set_title(title, fontsize=12)
+        draw_nag_lookahead(ax, method=name, theta=theta, v=v, lr=lr, gamma=gamma, surface=surfaces.RAVINE,
+                           xlim=(-3.9, -0.9), ylim=(-1.15, 1.15))
     axes[1].set_ylabel("")
     fig.suptitle(f"Heading across the valley floor, NAG looks ahead and brakes  (η = {lr}, γ = {gamma}, "
                  "J = 0.1x² + 2y²)", fontsize=12)
@@ -439,6 +383,13 @@ def learning_rate(path: Path) -> None:
     _save(fig, path)
 
 
+def noisy_moons(path: Path) -> None:
+    """Radford's fourth animation: seven optimizers train a network on noisy moons (kai_lib.moons)."""
+    from . import moons  # the network and its training are needed only here
+
+    save_gif(moons.animate_boundaries(), path, dpi=moons.MOONS.dpi)
+
+
 # --- the registry and the command line ----------------------------------------------------------
 
 #: Figure name → (file name, function that writes it to a path), in the README's order.
@@ -455,6 +406,7 @@ FIGURES: dict[str, tuple[str, Callable[[Path], object]]] = {
     "adam_bias_correction": ("adam_bias_correction.png", adam_bias_correction),
     "batch_vs_minibatch": ("batch_vs_minibatch.png", batch_vs_minibatch),
     "learning_rate": ("learning_rate.png", learning_rate),
+    "noisy_moons": ("noisy_moons.gif", noisy_moons),
 }
 
 

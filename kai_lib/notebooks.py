@@ -49,7 +49,9 @@ def nav_source(paths: list[Path], i: int, titles: list[str]) -> str:
     def link(j):
         return f"[{titles[j]}]({paths[j].name})"
 
-    parts = [f"< {link(i - 1)}" if i > 0 else "", f"[Contents]({INDEX})" if paths[i].name != INDEX else "Contents",
+    # the notebook after the index goes back to it through "Contents" alone, not twice
+    previous = f"< {link(i - 1)}" if i > 0 and paths[i - 1].name != INDEX else ""
+    parts = [previous, f"[Contents]({INDEX})" if paths[i].name != INDEX else "Contents",
              f"{link(i + 1)} >" if i + 1 < len(paths) else ""]
     return "<!--NAVIGATION-->\n" + " | ".join(p for p in parts if p)
 

@@ -678,9 +678,11 @@ class AdamW(Adam):
     State: ``m``, ``v``, ``t``.
 
     Note:
-        As ``torch.optim.AdamW``: the decay is multiplied by ``lr`` (:math:`\eta\lambda`).
-        Loshchilov & Hutter scale it by a schedule multiplier :math:`\eta_t` only, with
-        λ itself of order 1e-4 ... 1e-2 times smaller; the two agree when λ is rescaled.
+        As ``torch.optim.AdamW``: the decay is multiplied by the learning rate, θ ← θ − ηλθ.
+        Loshchilov & Hutter's Algorithm 2 multiplies it by the schedule multiplier
+        :math:`\eta_t` only (1 without a schedule), not by the learning rate α:
+        θ ← θ − η_t λ θ. The two decay alike when the paper's λ is torch's λ times the
+        learning rate: torch's default λ = 0.01 at lr = 1e-3 is the paper's λ = 1e-5.
 
     >>> opt = AdamW(lr=0.1, weight_decay=0.01)
     >>> theta = opt.step(np.array([1.0, -2.0]), lambda th: 2 * th)

@@ -164,6 +164,7 @@ def plot_paths(
     legend: bool = True,
     markers: bool = True,
     levels=None,
+    colors: Mapping[str, str] | None = None,
 ):
     """Several labelled trajectories over the contours of ``surface``.
 
@@ -176,6 +177,8 @@ def plot_paths(
         legend: add a legend.
         markers: dots on each step (off for long runs).
         levels: contour levels, passed to :func:`plot_contours` (fewer levels, a lighter PNG).
+        colors: ``{label: colour}`` for runs of one optimizer that must differ (two γ of
+            Momentum); the others take their optimizer's colour (:func:`color_for`).
 
     Returns:
         ``{label: [Line2D, ...]}``. A run that diverged ends in a red ✕ at its last finite
@@ -190,7 +193,7 @@ def plot_paths(
     xlim, ylim = ax.get_xlim(), ax.get_ylim()
     drawn = {}
     for i, (label, traj) in enumerate(trajs.items()):
-        color = color_for(label, i)
+        color = (colors or {}).get(label) or color_for(label, i)
         flags = _diverged_flags(traj)
         lines = []
         for j, seg in enumerate(_segments(traj.path)):

@@ -28,7 +28,7 @@ from .surfaces import ALL as SURFACES
 from .surfaces import Surface
 from .surfaces import get as get_surface
 
-__all__ = ["Explorer", "explore", "default_ranges"]
+__all__ = ["Explorer", "StillInteractive", "explore", "default_ranges", "interactive_still"]
 
 LOG_SLIDERS = {"lr", "eps"}
 
@@ -239,3 +239,33 @@ def explore(optimizer_cls, surface: Surface | str = "beale", steps: int = 300, i
         An :class:`Explorer` widget; ``widget.update(**values)`` is what the sliders call.
     """
     return Explorer(optimizer_cls, surface, steps=steps, initial=initial, **ranges)
+
+
+class StillInteractive(W.interactive):
+    """``ipywidgets.interactive`` around a function that draws a matplotlib figure and
+    returns it. Like :class:`Explorer`, its output also carries a PNG still of the last
+    picture: what a reader of the committed notebook, or any viewer without a kernel, sees.
+
+    >>> w = StillInteractive(one_epoch, batch_size=W.SelectionSlider(options=[1, 32]))  # doctest: +SKIP
+    """
+
+    def _repr_mimebundle_(self, **kwargs):
+        bundle = super()._repr_mimebundle_(**kwargs)
+        if hasattr(self.result, "savefig"):
+            buffer = io.BytesIO()
+            self.result.savefig(buffer, format="png")
+            bundle["image/png"] = base64.b64encode(buffer.getvalue()).decode("ascii")
+        return bundle
+
+
+def interactive_still(fn, **sliders) -> StillInteractive:
+    """Sliders for the arguments of ``fn`` (as ``ipywidgets.interactive``), which draws and
+    returns a figure; the saved notebook keeps a still of it.
+
+    Args:
+        fn: ``fn(**values) -> matplotlib.figure.Figure``.
+        **sliders: a widget or an ``interactive`` abbreviation per argument of ``fn``.
+    """
+    if not callable(fn):
+        raise TypeError(f"fn must be a function that returns a figure, got {fn!r}")
+    return StillInteractive(fn, **sliders)

@@ -139,3 +139,13 @@ def test_any_funcanimation_can_be_saved(tmp_path):
     path = save_gif(anim, tmp_path / "plain.gif")
     assert len(gif_frames(path)) == 3
     assert Image.open(io.BytesIO(path.read_bytes())).format == "GIF"
+
+
+def test_colors_tell_two_runs_of_one_optimizer_apart():
+    s = surfaces.RAVINE
+    trajs = {"Momentum, γ = 0.5": run(optimizers.Momentum(lr=0.1, gamma=0.5), s, steps=20),
+             "Momentum, γ = 0.9": run(optimizers.Momentum(lr=0.1, gamma=0.9), s, steps=20)}
+    anim = animate(s, trajs, frames=5, colors={"Momentum, γ = 0.5": "#98df8a"})
+    assert anim.trails["Momentum, γ = 0.5"][0].get_color() == "#98df8a"
+    assert anim.trails["Momentum, γ = 0.9"][0].get_color() == "#2ca02c"  # Momentum's own, from color_for
+    assert "#98df8a" in anim.colors  # kept exact in the GIF's palette

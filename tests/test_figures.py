@@ -16,7 +16,7 @@ from kai_lib.figures import FIGURES, main
 EXPECTED = {
     "long_valley.gif", "beale.gif", "saddle_point.gif", "momentum_ravine.png", "local_minima.png",
     "momentum_decay.png", "nag_lookahead.png", "adagrad_step_size.png", "adam_bias_correction.png",
-    "batch_vs_minibatch.png", "learning_rate.png",
+    "batch_vs_minibatch.png", "learning_rate.png", "noisy_moons.gif",
 }
 GIFS = sorted(f for f in EXPECTED if f.endswith(".gif"))
 PNGS = sorted(f for f in EXPECTED if f.endswith(".png"))
@@ -234,3 +234,20 @@ def test_animations_take_diverged_and_single_trajectories(diverged, tmp_path):
         finally:
             plt.close(anim._fig)
         assert distinct_frames(path) >= 2
+
+
+# --- noisy moons (kai_lib.moons) ------------------------------------------------------------------
+
+def test_noisy_moons_gif_is_deterministic_classroom_sized_and_says_its_caption(generated, tmp_path):
+    from kai_lib import moons
+
+    assert main(["--out", str(tmp_path), "--only", "noisy_moons"]) == 0
+    written = tmp_path / "noisy_moons.gif"
+    assert written.read_bytes() == (generated / "noisy_moons.gif").read_bytes()
+    assert written.stat().st_size <= 400 * 1024
+    with Image.open(written) as im:
+        assert im.width >= 720 and im.n_frames == moons.MOONS.frames
+    assert moons.MOONS.dpi * 11 / 72 >= 11  # 11 pt legend text is at least 11 px tall
+    runs = moons.train_all()
+    accuracy = {name: moons.train_accuracy(h)[-1] for name, h in runs.items()}
+    assert accuracy["SGD"] == 0.92 and min(v for n, v in accuracy.items() if n != "SGD") >= 0.95

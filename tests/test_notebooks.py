@@ -17,7 +17,7 @@ ALGORITHMS = [p for p in PATHS if re.match(r"0[1-8]-", p.name)]
 TEMPLATE = ["The idea", "The update rule", "The code", "Watch it move", "Try it", "Key points", "In practice",
             "Summary", "Exercises"]
 EXPECTED = ["00-index", "01-gradient-descent", "02-sgd-minibatch", "03-momentum", "04-nag", "05-adagrad",
-            "06-rmsprop", "07-adadelta", "08-adam", "09-comparison"]
+            "06-rmsprop", "07-adadelta", "08-adam", "09-comparison", "10-neural-network"]
 
 
 def read(path):
@@ -62,6 +62,16 @@ def test_navigation_is_first_and_last_and_up_to_date(path):
         assert cell.source == expected
     assert nbtools.title_of(nb), f"{path.name} has no H1 title"
     assert nb.cells[1].cell_type == "markdown" and nb.cells[1].source.startswith("# ")
+
+
+def test_navigation_links_the_index_once():
+    titles = [nbtools.title_of(read(p)) for p in PATHS]
+    for i, path in enumerate(PATHS):
+        source = nbtools.nav_source(PATHS, i, titles)
+        expected = 0 if path.name == nbtools.INDEX else 1
+        assert source.count(f"({nbtools.INDEX})") == expected, f"{path.name}: {source}"
+    first = nbtools.nav_source(PATHS, 1, titles)  # the notebook after the index: Contents, then next
+    assert first.splitlines()[1].startswith("[Contents]"), first
 
 
 @pytest.mark.parametrize("path", ALGORITHMS, ids=lambda p: p.name)

@@ -124,3 +124,12 @@ def test_plot_surface_3d():
     ax = surf.axes
     assert ax.name == "3d"
     assert len(ax.lines) == 1 and ax.get_zlabel() == "$J$"
+
+
+def test_colors_tell_two_runs_of_one_optimizer_apart():
+    s = surfaces.RAVINE
+    trajs = {"Momentum, γ = 0.5": run(optimizers.Momentum(lr=0.1, gamma=0.5), s, steps=20),
+             "Momentum, γ = 0.9": run(optimizers.Momentum(lr=0.1, gamma=0.9), s, steps=20)}
+    lines = plot_paths(s, trajs, colors={"Momentum, γ = 0.5": "#98df8a"})
+    assert lines["Momentum, γ = 0.5"][0].get_color() == "#98df8a"
+    assert lines["Momentum, γ = 0.9"][0].get_color() == COLORS["Momentum"]

@@ -118,3 +118,29 @@ def test_initial_slider_values():
     assert w.trajectory.path.tolist() == reference.trajectory.path.tolist()
     with pytest.raises(TypeError, match="initial: no slider named 'gamma'"):
         explore(optimizers.Adam, "beale", initial={"gamma": 0.5})
+
+
+def test_interactive_still_keeps_a_picture_of_its_figure():
+    import base64
+
+    import ipywidgets as W
+    import matplotlib.pyplot as plt
+
+    from kai_lib.widgets import interactive_still
+
+    def draw(n=3):
+        fig, ax = plt.subplots(figsize=(2, 2))
+        ax.plot(range(n))
+        return fig
+
+    w = interactive_still(draw, n=W.IntSlider(value=3, min=2, max=9))
+    first = w.result
+    assert first is not None and len(first.axes[0].lines[0].get_xdata()) == 3
+    w.kwargs_widgets[0].value = 9  # what moving the slider does
+    assert w.result is not first and len(w.result.axes[0].lines[0].get_xdata()) == 9
+    bundle = w._repr_mimebundle_()
+    assert "application/vnd.jupyter.widget-view+json" in bundle
+    assert base64.b64decode(bundle["image/png"]).startswith(PNG)
+    plt.close("all")
+    with pytest.raises(TypeError, match="fn must be a function"):
+        interactive_still("draw")
