@@ -321,3 +321,19 @@ def test_the_docstring_examples_run():
 
     assert doctest.testmod(schedules, raise_on_error=False).failed == 0
     assert doctest.testmod(schedules).attempted >= 8
+
+
+def test_the_fair_sweep_takes_a_schedule():
+    from kai_lib import comparison
+    from kai_lib.races import RACES
+
+    cos = comparison.sweep("beale", ["RMSProp"], steps=30, schedule=lambda lr, steps: schedules.cosine(lr, total=steps))
+    starts = comparison.start_points()["beale"]
+    for lr, sc in zip(comparison.LRS, cos.scores["RMSProp"], strict=True):
+        traj = run(optimizers.RMSProp(lr=lr), RACES["beale"].surface, start=starts, steps=30,
+                   schedule=schedules.cosine(lr, total=30))
+        assert comparison.score("beale", traj)[0] == sc
+    flat = comparison.sweep("beale", ["RMSProp"], steps=30, schedule=lambda lr, steps: schedules.constant(lr))
+    plain = comparison.sweep("beale", ["RMSProp"], steps=30)
+    np.testing.assert_array_equal(flat.scores["RMSProp"], plain.scores["RMSProp"])
+    assert not np.array_equal(cos.scores["RMSProp"], plain.scores["RMSProp"])
