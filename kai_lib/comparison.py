@@ -199,15 +199,23 @@ class Sweep:
 
 
 def sweep(race_name: str, names: Sequence[str] = optimizers.SLIDES, steps: int = STEPS,
-          starts: np.ndarray | None = None) -> Sweep:
-    """Run every optimizer of ``names`` at every value of its sweep on race ``race_name``."""
+          starts: np.ndarray | None = None, schedule=None) -> Sweep:
+    """Run every optimizer of ``names`` at every value of its sweep on race ``race_name``.
+
+    ``schedule``: ``None`` (a constant η), or a function ``(lr, steps) -> schedule`` that makes
+    the learning-rate schedule of each value of the sweep, e.g.
+    ``lambda lr, steps: schedules.cosine(lr, total=steps)``; ``run`` then sets ``lr`` before
+    every step (AdaDelta, which has no ``lr``, refuses one: leave it out of ``names``).
+    """
     if race_name not in RACES:
         raise KeyError(f"unknown race {race_name!r}; known: {', '.join(RACES)}")
     starts = start_points()[race_name] if starts is None else np.asarray(starts, dtype=float)
     surface = RACES[race_name].surface
     values, scores, blew_up = {}, {}, {}
     for name in names:
-        results = [score(race_name, run(make(name, v), surface, start=starts, steps=steps)) for v in swept(name)]
+        results = [score(race_name, run(make(name, v), surface, start=starts, steps=steps,
+                                        schedule=None if schedule is None else schedule(v, steps)))
+                   for v in swept(name)]
         values[name] = swept(name)
         scores[name] = np.array([s for s, _ in results])
         blew_up[name] = np.array([b for _, b in results])

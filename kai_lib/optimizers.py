@@ -33,6 +33,7 @@ __all__ = [
     "Optimizer",
     "SGD",
     "Momentum",
+    "TorchMomentum",
     "NAG",
     "Adagrad",
     "RMSProp",
@@ -182,6 +183,55 @@ class Momentum(Optimizer):
             self.v = np.zeros_like(theta)
         self.v = self.gamma * self.v + self.lr * grad_fn(theta)
         return theta - self.v
+
+
+class TorchMomentum(Optimizer):
+    r"""Momentum as ``torch.optim.SGD(momentum=gamma)`` writes it: :math:`\eta` outside the velocity.
+
+    .. math::
+        b_t &= \gamma b_{t-1} + \nabla_\theta J(\theta) \\
+        \theta &\leftarrow \theta - \eta_t b_t
+
+    Not one of the slides' optimizers (it is not in :data:`ALL`): it is here to show where
+    the slide's :class:`Momentum` and PyTorch's part ways. With a constant :math:`\eta`
+    the two are the same method, :math:`v_t = \eta b_t`. Under a schedule they are not:
+    the slide's :math:`v_t = \gamma v_{t-1} + \eta_t g_t` keeps every past gradient at
+    the :math:`\eta` it came in with, torch's step :math:`\eta_t b_t` rescales the whole
+    memory at once. After a drop :math:`\eta \to f\eta` torch's step shrinks by
+    :math:`f` immediately, the slide's only as the old velocity decays (like
+    :math:`\gamma^k`).
+
+    Args:
+        lr: :math:`\eta` (default 0.01).
+        gamma: torch's ``momentum`` :math:`\gamma` (default 0.9).
+
+    State: ``buf``, torch's ``momentum_buffer`` (:math:`b`).
+
+    Note:
+        torch starts the buffer at the first gradient, ``buf = g_1``; from ``buf = 0``
+        the first update gives the same. ``dampening`` and ``nesterov`` are left at
+        torch's defaults (0, ``False``).
+
+    >>> opt = TorchMomentum(lr=0.1, gamma=0.9)
+    >>> theta = opt.step(np.array([1.0, -2.0]), lambda th: 2 * th)
+
+    Introduced in notebook ``03-momentum`` (key point: a schedule).
+    """
+
+    state_names = ("buf",)
+
+    def __init__(self, lr: float = 0.01, gamma: float = 0.9):
+        self.lr = _check_lr(lr)
+        self.gamma = _check_unit("gamma", gamma)
+        self._hyper = {"lr": self.lr, "gamma": self.gamma}
+        self.reset()
+
+    def step(self, theta, grad_fn):
+        theta = self._as_array(theta)
+        if self.buf is None:
+            self.buf = np.zeros_like(theta)
+        self.buf = self.gamma * self.buf + grad_fn(theta)
+        return theta - self.lr * self.buf
 
 
 class NAG(Momentum):

@@ -261,3 +261,50 @@ def plot_surface_3d(surface: Surface | str, trajs: Mapping[str, Trajectory] | No
     ax.set_zlabel("$J$")
     ax.set_title(surface.title)
     return surf
+
+
+def plot_schedule(schedules, steps: int, ax=None, log: bool = False, legend: bool = True):
+    r"""The learning rate :math:`\eta_t` of one or several schedules over the steps ``1 … steps``.
+
+    The small panel beside :func:`plot_paths` when a run used ``run(..., schedule=...)``.
+
+    Args:
+        schedules: a callable ``t -> lr`` (a :mod:`kai_lib.schedules` schedule), or
+            ``{label: schedule}``; labels pick colours as in :func:`plot_paths`.
+        steps: the last step drawn (an int >= 1), usually the run's ``steps``.
+        ax: the axes (a new figure if ``None``).
+        log: a logarithmic :math:`\eta` axis (for the decays that span decades).
+        legend: add a legend (when there are labels).
+
+    Returns:
+        ``{label: Line2D}``. Each :math:`\eta_t` is drawn as a flat step from ``t - 1`` to
+        ``t``: the learning rate that moved the run from point ``t - 1`` to point ``t``, so
+        the panel shares its step axis with a plot of ``traj.loss``.
+    """
+    if isinstance(steps, bool) or not isinstance(steps, (int, np.integer)) or steps < 1:
+        raise ValueError(f"steps must be an integer >= 1, got {steps!r}")
+    if callable(schedules):
+        schedules = {"": schedules}
+    if not isinstance(schedules, Mapping) or not all(callable(s) for s in schedules.values()):
+        raise TypeError(f"schedules must be a callable t -> lr or a mapping label -> callable, got {schedules!r}")
+    ax = _new_ax(ax, figsize=(4, 3))
+    t = np.arange(0, steps + 1)
+    drawn = {}
+    for i, (label, schedule) in enumerate(schedules.items()):
+        lrs = np.array([schedule(k) for k in range(1, steps + 1)], dtype=float)
+        (line,) = ax.step(t, np.append(lrs, lrs[-1]), where="post", color=color_for(label, i), lw=1.8,
+                          label=label if label else "_")
+        drawn[label] = line
+    if log:
+        ax.set_yscale("log")
+    else:
+        ax.set_ylim(0, None)
+    ax.set_xlim(0, steps)
+    ax.set_xlabel("step $t$")
+    ax.set_ylabel(r"learning rate $\eta_t$")
+    if legend and any(schedules):
+        ax.legend(loc="best", fontsize="small", framealpha=0.85)
+    return drawn
+
+
+__all__ += ["plot_schedule"]

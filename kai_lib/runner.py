@@ -10,6 +10,8 @@ Plots and animations take :class:`Trajectory` objects and nothing else.
 
 from __future__ import annotations
 
+import math
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -87,12 +89,40 @@ def _check_start(start) -> np.ndarray:
     return arr
 
 
+@contextmanager
+def _scheduled(optimizer: Optimizer, schedule):
+    """Yield ``set_lr(t)``, which sets ``optimizer.lr = schedule(t)``; restore the hyperparameters on exit."""
+    if schedule is None:
+        yield lambda t: None
+        return
+    if not callable(schedule):
+        raise TypeError(f"schedule must be a callable t -> lr (see kai_lib.schedules), got {schedule!r}")
+    if "lr" not in optimizer.hyperparameters():
+        raise ValueError(f"schedule needs an optimizer with a learning rate lr; {type(optimizer).__name__} has "
+                         f"none (its hyperparameters: {', '.join(optimizer.hyperparameters())})")
+    saved = {name: getattr(optimizer, name) for name in optimizer.hyperparameters()}
+
+    def set_lr(t: int) -> None:
+        lr = schedule(t)
+        if isinstance(lr, bool) or not (isinstance(lr, (int, float, np.integer, np.floating)) and math.isfinite(lr)
+                                       and lr > 0):
+            raise ValueError(f"schedule must give a finite learning rate > 0 at every step; at step {t} it gave {lr!r}")
+        optimizer.lr = float(lr)
+
+    try:
+        yield set_lr
+    finally:
+        for name, value in saved.items():
+            setattr(optimizer, name, value)
+
+
 def run(
     optimizer: Optimizer,
     surface: Surface | str,
     start=None,
     steps: int = 200,
     grad_fn=None,
+    schedule=None,
     record_every: int = 1,
 ) -> Trajectory:
     """Run ``optimizer`` on ``surface`` from ``start`` for ``steps`` steps.
@@ -104,6 +134,13 @@ def run(
         steps: how many steps (an int >= 0).
         grad_fn: the gradient the optimizer sees (default ``surface.grad``): pass a noisy
             or mini-batch gradient to run stochastic gradient descent on the surface.
+        schedule: a :mod:`kai_lib.schedules` callable ``t -> lr_t``, or ``None`` (a constant
+            ``lr``). Before step ``t = 1, 2, …`` the optimizer's ``lr`` is set to
+            ``schedule(t)``, as ``torch.optim.lr_scheduler`` sets ``param_group["lr"]``, so
+            ``step()`` stays the slide's rule; afterwards (even if the run raised) the
+            optimizer's hyperparameters are as they were. An optimizer without ``lr``
+            (AdaDelta) refuses a schedule, and so does the run at the first step where
+            the schedule's value is not a finite number > 0 (``ValueError``).
         record_every: keep the rows of steps ``0, k, 2k, ...`` and always the last step
             taken (an int >= 1; default 1, every step). ``record_every=steps`` keeps the
             start and the end only: what a basin map of 200×200 start points needs, in
@@ -153,8 +190,9 @@ def run(
     current_loss = surface(theta)
     path[0], loss[0] = theta, current_loss
     kept, taken, all_alive = 1, 0, True
-    with np.errstate(all="ignore"):
+    with np.errstate(all="ignore"), _scheduled(optimizer, schedule) as set_lr:
         for k in range(1, steps + 1):
+            set_lr(k)
             new = optimizer.step(theta, counted_grad)
             new_loss = surface(new)
             # A NaN or an infinity anywhere makes the sum non-finite (a finite sum that

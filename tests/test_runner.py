@@ -221,3 +221,13 @@ def test_a_loss_that_overflows_at_a_finite_point_is_divergence_at_that_step():
 def test_bad_record_every(k):
     with pytest.raises(ValueError, match=r"record_every must be an integer >= 1, got"):
         run(optimizers.SGD(), surfaces.BEALE, steps=5, record_every=k)
+
+
+def test_record_every_with_a_schedule_keeps_the_scheduled_rows():
+    from kai_lib import schedules
+
+    starts = np.array([[0.5, 0.5], [4.0, 4.0], [1.0, -1.0]])
+    sched = schedules.cosine(0.01, total=100)
+    full = run(optimizers.Momentum(lr=0.01), surfaces.BEALE, start=starts, steps=100, schedule=sched)
+    thin = run(optimizers.Momentum(lr=0.01), surfaces.BEALE, start=starts, steps=100, schedule=sched, record_every=9)
+    assert_thinned_matches(full, thin, 9)

@@ -14,11 +14,18 @@ one (checked here against torch's autograd), so the file tests the update rules 
 function and Rosenbrock's, ``line_search_fn=None`` and ``max_iter=1``, so one torch
 ``step(closure)`` is one step of ``kai_lib.optimizers.LBFGS``; the stopping tolerances are
 switched off (``-inf``) because kai_lib's optimizers never stop by themselves.
+
+``schedules``: the learning rate each ``torch.optim.lr_scheduler`` hands to the steps
+1 … n of a run (read from ``param_groups[0]["lr"]`` before each ``optimizer.step()``,
+the scheduler stepped after it), beside the ``kai_lib.schedules`` call that should give
+the same numbers. ``momentum_step_decay``: ``torch.optim.SGD(momentum=…)`` under
+``StepLR`` on the ravine, the PyTorch form of momentum when the learning rate drops.
 """
 
 from __future__ import annotations
 
 import json
+import math
 from pathlib import Path
 
 import numpy as np
@@ -52,6 +59,85 @@ CASES = {
               {"lr": 0.05, "beta1": 0.9, "beta2": 0.999, "eps": 1e-8, "weight_decay": 0.1,
                "eps_inside_sqrt": False}),
 }
+
+
+# (kai_lib schedule: {"schedule": name, "args": kwargs, "warmup": w or absent}, steps, torch scheduler factory,
+# its description). Every factory takes the optimizer; ``lr`` of the optimizer is the schedule's first value.
+SCHEDULE_LR = 0.1
+
+
+def _lambda(fn):
+    return lambda opt: torch.optim.lr_scheduler.LambdaLR(opt, fn)
+
+
+def _warmup_then(w, after):
+    def make(opt):
+        first = torch.optim.lr_scheduler.LinearLR(opt, start_factor=1 / w, end_factor=1.0, total_iters=w - 1)
+        return torch.optim.lr_scheduler.SequentialLR(opt, [first, after(opt)], milestones=[w])
+    return make
+
+
+SCHEDULE_CASES = [
+    ({"schedule": "constant", "args": {"lr": SCHEDULE_LR}}, 20, _lambda(lambda e: 1.0), "LambdaLR(lambda e: 1.0)"),
+    ({"schedule": "step_decay", "args": {"lr": SCHEDULE_LR, "every": 7, "factor": 0.5}}, 40,
+     lambda opt: torch.optim.lr_scheduler.StepLR(opt, step_size=7, gamma=0.5), "StepLR(step_size=7, gamma=0.5)"),
+    ({"schedule": "step_decay", "args": {"lr": SCHEDULE_LR, "every": 1, "factor": 0.9}}, 30,
+     lambda opt: torch.optim.lr_scheduler.StepLR(opt, step_size=1, gamma=0.9), "StepLR(step_size=1, gamma=0.9)"),
+    ({"schedule": "exponential", "args": {"lr": SCHEDULE_LR, "factor": 0.95}}, 60,
+     lambda opt: torch.optim.lr_scheduler.ExponentialLR(opt, gamma=0.95), "ExponentialLR(gamma=0.95)"),
+    ({"schedule": "inverse_sqrt", "args": {"lr": SCHEDULE_LR}}, 60,
+     _lambda(lambda e: 1 / math.sqrt(e + 1)), "LambdaLR(lambda e: 1 / sqrt(e + 1))"),
+    ({"schedule": "inverse_time", "args": {"lr": SCHEDULE_LR, "decay": 1.0}}, 60,
+     _lambda(lambda e: 1 / (1 + e)), "LambdaLR(lambda e: 1 / (1 + e))"),
+    ({"schedule": "inverse_time", "args": {"lr": SCHEDULE_LR, "decay": 0.05}}, 60,
+     _lambda(lambda e: 1 / (1 + 0.05 * e)), "LambdaLR(lambda e: 1 / (1 + 0.05 * e))"),
+    ({"schedule": "cosine", "args": {"lr": SCHEDULE_LR, "total": 30, "final": 0.0}}, 31,
+     lambda opt: torch.optim.lr_scheduler.CosineAnnealingLR(opt, T_max=30, eta_min=0.0),
+     "CosineAnnealingLR(T_max=30, eta_min=0.0)"),
+    ({"schedule": "cosine", "args": {"lr": SCHEDULE_LR, "total": 45, "final": 0.002}}, 46,
+     lambda opt: torch.optim.lr_scheduler.CosineAnnealingLR(opt, T_max=45, eta_min=0.002),
+     "CosineAnnealingLR(T_max=45, eta_min=0.002)"),
+    ({"schedule": "cosine", "args": {"lr": SCHEDULE_LR, "total": 25, "final": 0.0}, "warmup": 5}, 30,
+     _warmup_then(5, lambda opt: torch.optim.lr_scheduler.CosineAnnealingLR(opt, T_max=25, eta_min=0.0)),
+     "SequentialLR([LinearLR(start_factor=1/5, end_factor=1, total_iters=4), CosineAnnealingLR(T_max=25)], "
+     "milestones=[5])"),
+    ({"schedule": "step_decay", "args": {"lr": SCHEDULE_LR, "every": 10, "factor": 0.5}, "warmup": 8}, 40,
+     _warmup_then(8, lambda opt: torch.optim.lr_scheduler.StepLR(opt, step_size=10, gamma=0.5)),
+     "SequentialLR([LinearLR(start_factor=1/8, end_factor=1, total_iters=7), StepLR(step_size=10, gamma=0.5)], "
+     "milestones=[8])"),
+]
+
+# Momentum under a step decay, on the ravine: torch's SGD(momentum) keeps lr outside its buffer.
+MOMENTUM_STEP_DECAY = {"surface": "ravine", "lr": 0.1, "gamma": 0.9, "every": 50, "factor": 0.5, "steps": 100}
+
+
+def torch_schedule_lrs(make_scheduler, steps):
+    p = torch.zeros(1, requires_grad=True)
+    opt = torch.optim.SGD([p], lr=SCHEDULE_LR)
+    scheduler = make_scheduler(opt)
+    lrs = []
+    for _ in range(steps):
+        lrs.append(opt.param_groups[0]["lr"])
+        p.grad = torch.zeros(1)
+        opt.step()
+        scheduler.step()
+    return lrs
+
+
+def torch_momentum_step_decay(case):
+    surface = surfaces.get(case["surface"])
+    p = torch.tensor(surface.start, dtype=torch.float64, requires_grad=True)
+    opt = torch.optim.SGD([p], lr=case["lr"], momentum=case["gamma"], foreach=False)
+    scheduler = torch.optim.lr_scheduler.StepLR(opt, step_size=case["every"], gamma=case["factor"])
+    path, lrs = [p.detach().numpy().copy()], []
+    for _ in range(case["steps"]):
+        opt.zero_grad()
+        p.grad = torch.from_numpy(surface.grad(p.detach().numpy().copy()))
+        lrs.append(opt.param_groups[0]["lr"])
+        opt.step()
+        scheduler.step()
+        path.append(p.detach().numpy().copy())
+    return np.array(path), lrs
 
 
 def random_quadratic(seed: int = 0):
@@ -166,9 +252,23 @@ def main():
         "quadratic": {"A": a.tolist(), "b": b.tolist()},
         "cases": cases,
         "lbfgs": lbfgs_reference(),
+        "schedules": [
+            {**kai, "steps": steps, "torch": f"torch.optim.lr_scheduler.{text}",
+             "lr": torch_schedule_lrs(make_scheduler, steps)}
+            for kai, steps, make_scheduler, text in SCHEDULE_CASES
+        ],
+    }
+    path, lrs = torch_momentum_step_decay(MOMENTUM_STEP_DECAY)
+    doc["momentum_step_decay"] = {
+        **MOMENTUM_STEP_DECAY,
+        "torch": "torch.optim.SGD(lr, momentum=gamma) + lr_scheduler.StepLR(step_size=every, gamma=factor)",
+        "start": surfaces.get(MOMENTUM_STEP_DECAY["surface"]).start.tolist(),
+        "lr_per_step": lrs,
+        "path": path.tolist(),
     }
     OUT.write_text(json.dumps(doc, separators=(",", ":")) + "\n")
-    print(f"wrote {OUT} ({OUT.stat().st_size / 1024:.0f} KiB, {len(cases)} trajectories)")
+    print(f"wrote {OUT} ({OUT.stat().st_size / 1024:.0f} KiB, {len(cases)} trajectories, "
+          f"{len(doc['schedules'])} schedules, momentum under StepLR)")
 
 
 if __name__ == "__main__":
