@@ -26,7 +26,16 @@ from matplotlib.animation import FuncAnimation, HTMLWriter, PillowWriter
 from PIL import Image
 
 from . import checks
-from .plotting import _check_trajs, _diverged_flags, _segments, color_for, divergence_mark, plot_contours, start_points
+from .plotting import (
+    _check_trajs,
+    _diverged_flags,
+    _segments,
+    color_for,
+    divergence_mark,
+    plot_contours,
+    start_points,
+    tight_layout,
+)
 from .runner import Trajectory
 from .surfaces import Surface
 from .surfaces import get as get_surface
@@ -212,7 +221,7 @@ def animate(
         ax.set_ylim(ylim)
     if title is not None:
         ax.set_title(title)
-    fig.tight_layout()
+    tight_layout(fig)
     return TrajectoryAnimation(fig, ax, trajs, frames=frames, interval=interval, legend=legend and any(trajs),
                                pace=pace)
 

@@ -11,6 +11,7 @@ never calls ``plt.show()``, like matplotlib's own functions.
 
 from __future__ import annotations
 
+import warnings
 from collections.abc import Mapping
 from functools import lru_cache
 
@@ -122,6 +123,14 @@ def _check_trajs(trajs) -> dict[str, Trajectory]:
             raise checks.WrongType(f"trajs[{label!r}] must be a Trajectory (what run returns), "
                                    f"got {checks.shown(traj)}")
     return dict(trajs)
+
+
+def tight_layout(fig) -> None:
+    """``fig.tight_layout()``, quietly: on a figure too small for its labels matplotlib leaves the
+    layout as it is and warns; the picture is still drawn, so that is no reason to print."""
+    with warnings.catch_warnings():
+        warnings.filterwarnings("ignore", message="Tight layout not applied")
+        fig.tight_layout()
 
 
 def _new_ax(ax, figsize=(6.4, 4.8)):

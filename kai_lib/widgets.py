@@ -23,7 +23,7 @@ from PIL import Image
 
 from . import checks
 from . import optimizers as _optimizers
-from .plotting import color_for, divergence_mark, mark_minima, plot_contours
+from .plotting import color_for, divergence_mark, mark_minima, plot_contours, tight_layout
 from .runner import MAX_STEPS, Trajectory, run
 from .surfaces import ALL as SURFACES
 from .surfaces import Surface
@@ -210,7 +210,7 @@ class Explorer(W.HBox):
             mark_minima(surface, ax)
             for artist in (self._trail, self._head, self._start, self._cross):
                 ax.add_line(artist)
-            self._figure.tight_layout()
+            tight_layout(self._figure)
             self._figure.canvas.draw()
             self._backgrounds[surface.name] = (self._figure.canvas.copy_from_bbox(self._figure.bbox),
                                                ax.get_xlim(), ax.get_ylim(), ax.get_title())
