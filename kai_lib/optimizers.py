@@ -172,6 +172,8 @@ class Optimizer:
         whose gradients have all been exactly 0, where the numerator is 0 too: the
         step there is 0, as the maths says. ``torch.optim`` gives NaN there.
         """
+        if np.all(denominator):  # the usual case, ε > 0: a plain division
+            return numerator / denominator
         out = np.zeros(np.broadcast_shapes(np.shape(numerator), np.shape(denominator)))
         return np.divide(numerator, denominator, out=out, where=(numerator != 0) | (denominator != 0))
 
@@ -465,7 +467,7 @@ class AdaDelta(Optimizer):
             self.s = np.zeros_like(theta)
         g = grad_fn(theta)
         self.G = self.gamma * self.G + (1 - self.gamma) * g**2
-        delta = self._divide(self._root(self.s) * g, self._root(self.G))
+        delta = self._divide(self._root(self.s), self._root(self.G)) * g
         theta = theta - delta
         self.s = self.gamma * self.s + (1 - self.gamma) * delta**2
         return theta

@@ -22,11 +22,12 @@ from .surfaces import get as get_surface
 __all__ = ["Trajectory", "run", "MAX_STEPS", "MAX_POINT_STEPS"]
 
 #: The most steps one run may take: a ceiling on work, so that a typo (one zero too
-#: many) cannot hang the kernel. 100,000 steps of one point take a few seconds.
+#: many) cannot hang the kernel. 100,000 steps of one point take 10–60 s (measured
+#: on a shared, loaded machine; 10**7 steps, which the ceiling refuses, took 25 min).
 MAX_STEPS = 100_000
 #: The most steps × start points one run may take (200 × 200 start points × 500 steps,
-#: a basin map, is 20 million; 25 million take a few seconds and, recording every step,
-#: about 600 MB).
+#: a basin map, is 20 million; 5 million took 5 s on a loaded machine, and 25 million
+#: recorded at every step hold about 600 MB).
 MAX_POINT_STEPS = 25_000_000
 
 
