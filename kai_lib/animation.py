@@ -205,7 +205,7 @@ def animate(
     interval = checks.number("interval", interval, low=1, high=60_000)
     if title is not None and not isinstance(title, str):
         raise checks.WrongType(f"title must be a str or None, got {checks.shown(title)}")
-    figsize = checks.size("figsize", figsize)
+    figsize = None if figsize is None else checks.size("figsize", figsize)
     legend = checks.boolean("legend", legend)
     pace = checks.number("pace", pace, low=0, low_open=True)
     xlim = None if xlim is None else checks.limits("xlim", xlim)

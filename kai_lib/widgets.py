@@ -81,6 +81,9 @@ class Explorer(W.HBox):
         image: the ``ipywidgets.Image`` that shows the picture.
     """
 
+    #: the surfaces the dropdown offers (an instance adds its own if it is not built in)
+    _surfaces: dict[str, Surface] = SURFACES
+
     def __init__(self, optimizer_cls, surface: Surface | str, steps: int = 300, initial: dict | None = None,
                  figsize=(6.0, 4.5), dpi: int = 80, **ranges):
         if not (inspect.isclass(optimizer_cls) and issubclass(optimizer_cls, _optimizers.Optimizer)):
