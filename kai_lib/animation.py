@@ -25,18 +25,30 @@ from matplotlib import colors as mcolors
 from matplotlib.animation import FuncAnimation, HTMLWriter, PillowWriter
 from PIL import Image
 
-from . import styles
-from .plotting import _diverged_flags, _segments, color_for, divergence_mark, linestyle_for, plot_contours, start_points
+from . import checks, styles
+from .plotting import (
+    _check_trajs,
+    _diverged_flags,
+    _segments,
+    color_for,
+    divergence_mark,
+    linestyle_for,
+    plot_contours,
+    start_points,
+    tight_layout,
+)
 from .runner import Trajectory
 from .surfaces import Surface
 from .surfaces import get as get_surface
 
 __all__ = ["TrajectoryAnimation", "TrajectoryAnimation3D", "animate", "animate_3d", "save_gif", "show",
-           "ANIMATION_MODE_ENV"]
+           "ANIMATION_MODE_ENV", "MAX_FRAMES"]
 
 #: Environment variable that picks how :func:`show` displays an animation:
 #: ``"jshtml"`` (default, the interactive player) or ``"gif"`` (small, for committing).
 ANIMATION_MODE_ENV = "KAI_LIB_ANIMATION"
+#: The most frames an animation may have (every frame is rendered and kept in memory).
+MAX_FRAMES = 1000
 
 
 def frame_steps(n_steps: int, frames: int, pace: float = 1.0) -> np.ndarray:
@@ -44,14 +56,19 @@ def frame_steps(n_steps: int, frames: int, pace: float = 1.0) -> np.ndarray:
 
     Frame ``i`` of ``F`` shows step ``n_steps·(i/(F−1))**pace``: ``pace = 1`` spreads the
     frames evenly; ``pace > 1`` plays the first steps, where a race's action often is, in
-    slow motion and speeds up later. Every frame still shows a different step.
+    slow motion and speeds up later. Every frame still shows a different step, and the
+    last frame the last step (never a step beyond it).
     """
-    frames = max(1, min(frames, n_steps + 1))
+    n_steps = checks.integer("n_steps", n_steps, low=0)
+    frames = checks.integer("frames", frames, low=1)
+    pace = checks.number("pace", pace, low=0, low_open=True)
+    frames = min(frames, n_steps + 1)
     if frames == 1:
         return np.array([n_steps])
     steps = np.round(n_steps * np.linspace(0, 1, frames) ** pace).astype(int)
     for i in range(1, frames):  # no repeated frame: at least one step apart
         steps[i] = max(steps[i], steps[i - 1] + 1)
+    steps[-1] = n_steps
     for i in range(frames - 2, -1, -1):  # and still ending on the last step
         steps[i] = min(steps[i], steps[i + 1] - 1)
     return steps
@@ -62,7 +79,10 @@ class TrajectoryAnimation(FuncAnimation):
 
     Attributes:
         steps_shown: the step index each frame shows.
-        trails, heads: ``{label: [Line2D, ...]}``; ``crosses``: divergence marks.
+        trails, heads: ``{label: [Line2D, ...]}``; ``crosses``: ``{label: [(✕, step), ...]}``,
+            one divergence mark per diverged path, shown from the frame of ``step``, the
+            path's last finite point, on (so a race whose longest run diverged still
+            shows its ✕ on the last frame).
     """
 
     def __init__(self, fig, ax, trajs: Mapping[str, Trajectory], frames: int = 60, interval: int = 80,
@@ -86,8 +106,7 @@ class TrajectoryAnimation(FuncAnimation):
                                          zorder=4)[0] for _ in segs]
             self.crosses[label] = [(ax.plot(*divergence_mark(seg, ax.get_xlim(), ax.get_ylim()), "X", color="red",
                                             markeredgecolor="k", markersize=13 * style.marks, zorder=6,
-                                            visible=False,
-                                            clip_on=False)[0], len(seg) - 1)
+                                            visible=False, clip_on=False)[0], _last_move(seg))
                                    for seg, flag in zip(segs, flags, strict=True) if flag]
         self.counter = ax.text(0.02, 0.97, "", transform=ax.transAxes, va="top", fontsize=style.font("counter"),
                                bbox=dict(boxstyle="round", fc="white", alpha=0.8)) if counter else None
@@ -141,10 +160,17 @@ class TrajectoryAnimation(FuncAnimation):
                 trail.set_data(upto[:, 0], upto[:, 1])
                 head.set_data(upto[-1:, 0], upto[-1:, 1])
             for cross, last in self.crosses[label]:
-                cross.set_visible(k > last)
+                cross.set_visible(k >= last)
         if self.counter is not None:
             self.counter.set_text(f"step {k} / {self._n_steps}")
         return self._artists()
+
+
+def _last_move(seg: np.ndarray) -> int:
+    """The index of a path's last finite point: where it stopped (a diverged point of a batch
+    stays at its last finite position while the others go on)."""
+    moved = np.flatnonzero(np.any(seg != seg[-1], axis=-1))
+    return int(moved[-1]) + 1 if moved.size else 0
 
 
 def animate(
@@ -168,16 +194,17 @@ def animate(
     Args:
         surface: the surface they ran on.
         trajs: ``{label: trajectory}`` (or one trajectory).
-        frames: at most this many frames; long runs are sub-sampled evenly, so the
-            animation plays in ``frames × interval`` ms whatever the run's length.
-        interval: ms per frame.
+        frames: at most this many frames (an integer in [1, 1000]); long runs are
+            sub-sampled evenly, so the animation plays in ``frames × interval`` ms
+            whatever the run's length.
+        interval: ms per frame (a number in [1, 60000]).
         title: the figure's title (default: the surface's).
         figsize: the figure size in inches (default: the style's, see :mod:`kai_lib.styles`;
             9.6 × 6.8 for the 3-D view).
         ax: draw into this axes instead of a new figure.
         legend: show a legend.
         pace: ``1`` spreads the frames evenly over the run; ``2`` plays the early steps in
-            slow motion (see :func:`frame_steps`).
+            slow motion (see :func:`frame_steps`); any finite number > 0.
         xlim, ylim: the view, if not the surface's (a zoom); divergence marks keep to it.
         colors: ``{label: colour}`` for runs of one optimizer that must differ (two γ of
             Momentum); the others take their optimizer's colour.
@@ -197,10 +224,16 @@ def animate(
         raise ValueError(f"view must be '2d' or '3d' (with the 3-D keywords), got view={view!r}"
                          + (f" and {sorted(view_3d)}" if view_3d else ""))
     surface = get_surface(surface)
-    if isinstance(trajs, Trajectory):
-        trajs = {"": trajs}
-    if not trajs:
-        raise ValueError("trajs must hold at least one trajectory")
+    trajs = _check_trajs(trajs)
+    frames = checks.integer("frames", frames, low=1, high=MAX_FRAMES)
+    interval = checks.number("interval", interval, low=1, high=60_000)
+    if title is not None and not isinstance(title, str):
+        raise checks.WrongType(f"title must be a str or None, got {checks.shown(title)}")
+    figsize = None if figsize is None else checks.size("figsize", figsize)
+    legend = checks.boolean("legend", legend)
+    pace = checks.number("pace", pace, low=0, low_open=True)
+    xlim = None if xlim is None else checks.limits("xlim", xlim)
+    ylim = None if ylim is None else checks.limits("ylim", ylim)
     if ax is None:
         fig, ax = plt.subplots(figsize=figsize or styles.current().animation_figsize)
     else:
@@ -212,7 +245,7 @@ def animate(
         ax.set_ylim(ylim)
     if title is not None:
         ax.set_title(title)
-    fig.tight_layout()
+    tight_layout(fig)
     return TrajectoryAnimation(fig, ax, trajs, frames=frames, interval=interval, legend=legend and any(trajs),
                                pace=pace, colors=colors)
 
@@ -227,13 +260,20 @@ def save_gif(anim: FuncAnimation, path: str | os.PathLike, dpi: int | None = Non
     (``anim.save(path, writer=PillowWriter(...))``), a full redraw per frame.
 
     Args:
-        dpi: dots per inch (default: the style's ``gif_dpi``, 104: a 7×5.2 in figure is 728×541 px).
-        fps: frames per second (default: from the animation's interval).
+        dpi: dots per inch, an integer in [10, 600] (default: the style's ``gif_dpi``, 104: a
+            7×5.2 in figure is 728×541 px).
+        fps: frames per second, a number in (0, 100] (default: from the animation's interval).
     """
-    dpi = dpi or styles.current().gif_dpi
+    if not isinstance(anim, FuncAnimation):
+        raise checks.WrongType(f"anim must be a matplotlib FuncAnimation (what animate returns), "
+                               f"got {checks.shown(anim)}")
+    if not isinstance(path, (str, os.PathLike)):
+        raise checks.WrongType(f"path must be a file name ending in .gif, got {checks.shown(path)}")
     path = Path(path)
     if path.suffix.lower() != ".gif":
         raise ValueError(f"path must end in .gif, got {str(path)!r}")
+    dpi = styles.current().gif_dpi if dpi is None else checks.integer("dpi", dpi, low=10, high=600)
+    fps = None if fps is None else checks.number("fps", fps, low=0, high=100, low_open=True)
     fps = fps or max(1, round(1000 / anim._interval))
     if not isinstance(anim, TrajectoryAnimation):
         anim.save(path, writer=PillowWriter(fps=fps), dpi=dpi)
@@ -324,9 +364,16 @@ def show(anim: FuncAnimation, mode: str | None = None, dpi: int | None = None):
     Returns:
         An object the notebook displays (put ``show(anim)`` last in a cell).
     """
-    mode = mode or os.environ.get(ANIMATION_MODE_ENV, "jshtml")
-    if mode not in ("jshtml", "gif"):
-        raise ValueError(f"mode must be 'jshtml' or 'gif', got {mode!r}")
+    if not isinstance(anim, FuncAnimation):
+        raise checks.WrongType(f"anim must be a matplotlib FuncAnimation (what animate returns), "
+                               f"got {checks.shown(anim)}")
+    if mode is None:
+        mode = os.environ.get(ANIMATION_MODE_ENV) or "jshtml"
+        name = ANIMATION_MODE_ENV
+    else:
+        name = "mode"
+    checks.choice(name, mode, ("jshtml", "gif"))
+    dpi = None if dpi is None else checks.integer("dpi", dpi, low=10, high=600)
     try:
         if mode == "gif":
             return _GIF(gif_bytes(anim, dpi=dpi or styles.current().gif_dpi))

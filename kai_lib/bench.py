@@ -25,7 +25,7 @@ import numpy as np  # noqa: E402
 from . import optimizers, races, surfaces  # noqa: E402
 from .animation import animate, gif_bytes, jshtml  # noqa: E402
 from .basins import basin_map, start_grid  # noqa: E402
-from .runner import run  # noqa: E402
+from .runner import MAX_STEPS, run  # noqa: E402
 from .widgets import explore  # noqa: E402
 
 
@@ -77,6 +77,8 @@ def main(argv=None) -> int:
     parser = argparse.ArgumentParser(prog="python -m kai_lib.bench", description=__doc__.split("\n\n")[0])
     parser.add_argument("--steps", type=int, default=300, help="steps per run (default 300)")
     args = parser.parse_args(argv)
+    if not 1 <= args.steps <= MAX_STEPS:
+        parser.error(f"--steps must be an integer in [1, {MAX_STEPS}], got {args.steps}")
 
     print(f"slider change -> new picture, {args.steps}-step run (median / 90th percentile over 40 changes)")
     for name, surface in [("SGD", "ravine"), ("Momentum", "beale"), ("Adam", "beale"), ("AdaDelta", "long_valley"),

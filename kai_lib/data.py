@@ -23,9 +23,14 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from . import checks
 from .surfaces import Surface
 
-__all__ = ["Regression", "make_regression", "SparseFeatures", "make_sparse_features", "digits", "moons"]
+__all__ = ["Regression", "make_regression", "SparseFeatures", "make_sparse_features", "digits", "moons",
+           "MAX_ROWS"]
+
+#: The most values a generated dataset may hold (rows, or rows × features): about 80 MB.
+MAX_ROWS = 10_000_000
 
 
 @dataclass(frozen=True, eq=False)
@@ -68,9 +73,8 @@ class Regression:
 
         ``batch_size = n`` is batch gradient descent, ``1`` is single-sample SGD.
         """
-        if not (isinstance(batch_size, (int, np.integer)) and 1 <= batch_size <= self.n):
-            raise ValueError(f"batch_size must be an integer in [1, {self.n}], got {batch_size!r}")
-        rng = np.random.default_rng(seed)
+        batch_size = checks.integer("batch_size", batch_size, low=1, high=self.n)
+        rng = np.random.default_rng(checks.integer("seed", seed, low=0))
         order, pos = rng.permutation(self.n), 0
 
         def grad_fn(theta):
@@ -114,11 +118,12 @@ class Regression:
 
 def make_regression(n: int = 1000, w: float = 2.0, b: float = -1.0, noise: float = 0.5, seed: int = 0) -> Regression:
     """``n`` points x ~ N(0, 1), y = w·x + b + N(0, noise²), from ``seed``."""
-    if not (isinstance(n, (int, np.integer)) and n >= 2):
-        raise ValueError(f"n must be an integer >= 2, got {n!r}")
-    if not noise >= 0:
-        raise ValueError(f"noise must be >= 0, got {noise!r}")
-    rng = np.random.default_rng(seed)
+    n = checks.integer("n", n, low=2)
+    if n > MAX_ROWS:
+        raise ValueError(f"n must be at most {MAX_ROWS:,} (kai_lib.data.MAX_ROWS), got {n:,}")
+    w, b = checks.number("w", w), checks.number("b", b)
+    noise = checks.number("noise", noise, low=0)
+    rng = np.random.default_rng(checks.integer("seed", seed, low=0))
     x = rng.normal(size=n)
     y = w * x + b + noise * rng.normal(size=n)
     return Regression(x=x, y=y, theta_true=np.array([w, b], dtype=float))
@@ -150,9 +155,13 @@ class SparseFeatures:
 def make_sparse_features(n: int = 2000, d: int = 40, exponent: float = 1.1, noise: float = 0.1,
                          seed: int = 0) -> SparseFeatures:
     """``n`` rows of ``d`` binary features; feature j appears with probability ∝ 1/(j+1)^exponent."""
-    if not (isinstance(d, (int, np.integer)) and d >= 2):
-        raise ValueError(f"d must be an integer >= 2, got {d!r}")
-    rng = np.random.default_rng(seed)
+    n = checks.integer("n", n, low=1)
+    d = checks.integer("d", d, low=2)
+    if n * d > MAX_ROWS:
+        raise ValueError(f"n × d must be at most {MAX_ROWS:,} (kai_lib.data.MAX_ROWS), got {n:,} × {d:,}")
+    exponent = checks.number("exponent", exponent, low=0, high=10)
+    noise = checks.number("noise", noise, low=0)
+    rng = np.random.default_rng(checks.integer("seed", seed, low=0))
     frequency = 0.9 / np.arange(1, d + 1) ** exponent
     X = (rng.random((n, d)) < frequency).astype(float)
     w_true = rng.normal(size=d)

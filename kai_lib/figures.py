@@ -37,6 +37,7 @@ from __future__ import annotations
 import argparse
 import dataclasses
 import sys
+import tempfile
 import time
 from collections.abc import Callable, Sequence
 from pathlib import Path
@@ -497,13 +498,29 @@ def _parser() -> argparse.ArgumentParser:
         prog="python -m kai_lib.figures",
         description="Regenerate the slide figures (deterministically) into --out.",
     )
-    parser.add_argument("--out", default="figures", type=Path, help="output folder (default: figures/)")
+    parser.add_argument("--out", default="figures", help="output folder (default: figures/)")
     parser.add_argument("--only", nargs="+", metavar="NAME", help="only these figures (see --list)")
     parser.add_argument("--list", action="store_true", help="list the figure names and exit")
     parser.add_argument("--style", default="notebook", choices=list(styles.STYLES),
                         help="sizes for a laptop (notebook, the default: what figures/ holds) or a projector "
                              "(classroom); see kai_lib.styles")
     return parser
+
+
+def _writable_folder(parser: argparse.ArgumentParser, out: str) -> Path:
+    """``--out`` as a folder that exists and takes files, or ``parser.error`` (one line, exit status 2)."""
+    if not out.strip():
+        parser.error("--out must name a folder, got an empty string (use --out . for the current folder)")
+    folder = Path(out)
+    if folder.exists() and not folder.is_dir():
+        parser.error(f"--out {out!r} is a file, not a folder")
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+        with tempfile.TemporaryFile(dir=folder):  # can a file be written there? (removed at once)
+            pass
+    except OSError as error:
+        parser.error(f"--out {out!r}: cannot write there ({error.strerror or error})")
+    return folder
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -523,16 +540,19 @@ def main(argv: Sequence[str] | None = None) -> int:
             parser.error(f"unknown figure name(s): {', '.join(unknown)}; known: {', '.join(FIGURES)}")
         names = [n for n in FIGURES if n in wanted]
 
+    out = _writable_folder(parser, args.out)
+
     matplotlib.use("Agg")
-    out: Path = args.out
-    out.mkdir(parents=True, exist_ok=True)
     total = time.perf_counter()
     with styles.using(args.style), plt.rc_context({"figure.max_open_warning": 0}):
         for name in names:
             filename, make = FIGURES[name]
             target = out / filename
             start = time.perf_counter()
-            make(target)
+            try:
+                make(target)
+            except OSError as error:  # a full disk, a folder that went away: one line, not a traceback
+                parser.error(f"cannot write {target}: {error.strerror or error}")
             seconds = time.perf_counter() - start
             print(f"{filename:<26} {seconds:5.2f} s  {target.stat().st_size / 1024:6.0f} KB", flush=True)
     print(f"{len(names)} figure(s) in {time.perf_counter() - total:.2f} s -> {out}", flush=True)

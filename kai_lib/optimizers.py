@@ -18,14 +18,30 @@ The slides write :math:`\sqrt{G + \epsilon}`; the papers and ``torch.optim`` wri
 :math:`\sqrt{G} + \epsilon`. Every optimizer that divides by a root takes
 ``eps_inside_sqrt`` (default ``True``, the slides' form). The difference only shows
 while ``G`` is tiny, i.e. in the first steps from a near-zero gradient.
+
+ε may be 0. Then a coordinate whose gradients have all been exactly 0 divides 0 by 0;
+the maths' own reading is *no gradient, no step*, and that is what every optimizer
+here does: one shared division, :meth:`Optimizer._divide`, reads 0/0 as 0. So a run
+that starts at a minimum, or slides along a valley floor, stays put in the flat
+coordinate instead of being reported as diverged. (``torch.optim`` computes 0/0 = NaN
+there.)
+
+Every ``step`` happens wholly or not at all: if ``grad_fn`` raises (or returns
+something that is not a gradient of ``theta``'s shape), the optimizer's state is left
+as it was, and no floating-point warning is printed; a step that overflows returns
+``inf``/``nan``, which :func:`kai_lib.run` reports as divergence.
 """
 
 from __future__ import annotations
 
-import math
+import copy
+import functools
+from collections import deque
 from collections.abc import Callable
 
 import numpy as np
+
+from . import checks
 
 GradFn = Callable[[np.ndarray], np.ndarray]
 
@@ -51,36 +67,88 @@ __all__ = [
 # --- argument checks ---------------------------------------------------------------
 
 def _check_lr(lr: float) -> float:
-    if not (isinstance(lr, (int, float, np.floating, np.integer)) and math.isfinite(lr) and lr > 0):
-        raise ValueError(f"lr must be a finite number > 0, got {lr!r}")
-    return float(lr)
+    return checks.number("lr", lr, low=0, low_open=True)
 
 
 def _check_unit(name: str, value: float) -> float:
     """gamma, beta1, beta2: a decay rate in [0, 1)."""
-    if not (isinstance(value, (int, float, np.floating, np.integer)) and 0 <= value < 1):
-        raise ValueError(f"{name} must be in [0, 1), got {value!r}")
-    return float(value)
+    return checks.number(name, value, low=0, high=1, high_open=True)
 
 
 def _check_nonnegative(name: str, value: float) -> float:
-    if not (isinstance(value, (int, float, np.floating, np.integer)) and math.isfinite(value) and value >= 0):
-        raise ValueError(f"{name} must be a finite number >= 0, got {value!r}")
-    return float(value)
+    return checks.number(name, value, low=0)
+
+
+def _checked_gradient(grad_fn: GradFn) -> GradFn:
+    """``grad_fn``, whose answer is checked to be a gradient: real numbers shaped like its argument."""
+
+    def gradient(point):
+        g = grad_fn(point)
+        try:
+            arr = np.asarray(g)
+        except (TypeError, ValueError):
+            arr = np.asarray(None)
+        if arr.dtype.kind not in "iuf":
+            raise checks.WrongType(f"grad_fn must return an array of real numbers shaped like its argument "
+                                   f"{np.shape(point)}, got {checks.shown(g)}")
+        if arr.shape != np.shape(point):
+            raise ValueError(f"grad_fn must return the gradient, shaped like its argument {np.shape(point)}; "
+                             f"got shape {arr.shape}")
+        return np.asarray(arr, dtype=float)
+
+    return gradient
+
+
+def _whole_step(step):
+    """A subclass's ``step``, made to happen wholly or not at all, quietly, with its gradient checked.
+
+    The state (every attribute of the optimizer) is saved by reference before the step and
+    put back if anything raises, ``KeyboardInterrupt`` included: the steps here replace
+    their state arrays rather than write into them, and lists, dicts and deques in the
+    state are copied, so the saved state is the state before the step.
+    """
+
+    @functools.wraps(step)
+    def whole_step(self, theta, grad_fn):
+        checks.function("grad_fn", grad_fn)
+        saved = {k: copy.copy(v) if isinstance(v, (list, dict, set, deque)) else v for k, v in vars(self).items()}
+        try:
+            with np.errstate(all="ignore"):  # an overflow is an outcome (inf/nan), not a warning
+                return step(self, theta, _checked_gradient(grad_fn))
+        except BaseException:
+            vars(self).clear()
+            vars(self).update(saved)
+            raise
+
+    return whole_step
 
 
 # --- the base class ----------------------------------------------------------------
 
 class Optimizer:
-    """Base class: argument checks, ``reset()``, the root the adaptive methods share.
+    """Base class: argument checks, ``reset()``, the root and the division the adaptive methods share.
 
     A subclass lists its state in ``state_names`` (the slide's letters) and writes
     ``step``. The hyperparameters a subclass takes are its ``__init__`` keywords;
     ``hyperparameters()`` returns them with their current values.
+
+    Every subclass's ``step`` is run by the base class (``__init_subclass__`` wraps it,
+    and ``inspect.getsource`` still shows the subclass's own code) so that, for every
+    optimizer alike:
+
+    - a step happens wholly or not at all: if ``grad_fn`` raises, the state is as it was;
+    - ``grad_fn``'s answer must be real numbers of the shape of its argument, or a
+      ``ValueError`` / ``TypeError`` naming ``grad_fn`` says what came back;
+    - no floating-point warning is printed: an overflowing step returns ``inf``/``nan``.
     """
 
     state_names: tuple[str, ...] = ()
     eps_inside_sqrt: bool = True
+
+    def __init_subclass__(cls, **kwargs):
+        super().__init_subclass__(**kwargs)
+        if "step" in cls.__dict__:
+            cls.step = _whole_step(cls.__dict__["step"])
 
     def reset(self) -> None:
         """Forget everything: back to the state before the first step."""
@@ -97,6 +165,19 @@ class Optimizer:
             return np.sqrt(x + self.eps)
         return np.sqrt(x) + self.eps
 
+    @staticmethod
+    def _divide(numerator: np.ndarray, denominator: np.ndarray) -> np.ndarray:
+        r"""``numerator / denominator`` element-wise, reading 0/0 as 0: no gradient, no step.
+
+        Only with :math:`\epsilon = 0` can a denominator be 0, and only in a coordinate
+        whose gradients have all been exactly 0, where the numerator is 0 too: the
+        step there is 0, as the maths says. ``torch.optim`` gives NaN there.
+        """
+        if np.all(denominator):  # the usual case, ε > 0: a plain division
+            return numerator / denominator
+        out = np.zeros(np.broadcast_shapes(np.shape(numerator), np.shape(denominator)))
+        return np.divide(numerator, denominator, out=out, where=(numerator != 0) | (denominator != 0))
+
     def step(self, theta: np.ndarray, grad_fn: GradFn) -> np.ndarray:  # pragma: no cover
         raise NotImplementedError
 
@@ -106,7 +187,7 @@ class Optimizer:
 
     @staticmethod
     def _as_array(theta) -> np.ndarray:
-        return np.array(theta, dtype=float)  # a copy: theta itself is never modified
+        return checks.real_array("theta", theta)  # a copy: theta itself is never modified
 
 
 # --- the slides ----------------------------------------------------------------------
@@ -287,6 +368,8 @@ class Adagrad(Optimizer):
     Args:
         lr: :math:`\eta` (default 0.01).
         eps: :math:`\epsilon` (default 1e-8; the slides: 1e-4 ~ 1e-8).
+            ``eps=0`` is allowed: a coordinate whose gradients have all been exactly 0
+            does not move (0/0 read as 0; ``torch.optim`` gives NaN there).
         eps_inside_sqrt: ``True`` (default) for the slide's :math:`\sqrt{G+\epsilon}`,
             ``False`` for :math:`\sqrt{G}+\epsilon` as in the paper and ``torch.optim``.
 
@@ -309,7 +392,7 @@ class Adagrad(Optimizer):
     def __init__(self, lr: float = 0.01, eps: float = 1e-8, eps_inside_sqrt: bool = True):
         self.lr = _check_lr(lr)
         self.eps = _check_nonnegative("eps", eps)
-        self.eps_inside_sqrt = bool(eps_inside_sqrt)
+        self.eps_inside_sqrt = checks.boolean("eps_inside_sqrt", eps_inside_sqrt)
         self._hyper = {"lr": self.lr, "eps": self.eps}
         self.reset()
 
@@ -319,7 +402,7 @@ class Adagrad(Optimizer):
             self.G = np.zeros_like(theta)
         g = grad_fn(theta)
         self.G = self.G + g**2
-        return theta - self.lr / self._root(self.G) * g
+        return theta - self.lr * self._divide(g, self._root(self.G))
 
 
 class RMSProp(Optimizer):
@@ -337,6 +420,8 @@ class RMSProp(Optimizer):
         lr: :math:`\eta` (default 0.001).
         gamma: the decay :math:`\gamma` (default 0.9, Hinton's lecture).
         eps: :math:`\epsilon` (default 1e-8).
+            ``eps=0`` is allowed: a coordinate whose gradients have all been exactly 0
+            does not move (0/0 read as 0; ``torch.optim`` gives NaN there).
         eps_inside_sqrt: ``True`` (default, the slides) or ``False`` (``torch.optim``).
 
     State: ``G``.
@@ -366,7 +451,7 @@ class RMSProp(Optimizer):
         self.lr = _check_lr(lr)
         self.gamma = _check_unit("gamma", gamma)
         self.eps = _check_nonnegative("eps", eps)
-        self.eps_inside_sqrt = bool(eps_inside_sqrt)
+        self.eps_inside_sqrt = checks.boolean("eps_inside_sqrt", eps_inside_sqrt)
         self._hyper = {"lr": self.lr, "gamma": self.gamma, "eps": self.eps}
         self.reset()
 
@@ -376,7 +461,7 @@ class RMSProp(Optimizer):
             self.G = np.zeros_like(theta)
         g = grad_fn(theta)
         self.G = self.gamma * self.G + (1 - self.gamma) * g**2
-        return theta - self.lr / self._root(self.G) * g
+        return theta - self.lr * self._divide(g, self._root(self.G))
 
 
 class AdaDelta(Optimizer):
@@ -395,7 +480,9 @@ class AdaDelta(Optimizer):
 
     Args:
         gamma: the decay :math:`\gamma` (default 0.9; the paper uses ρ = 0.95).
-        eps: :math:`\epsilon` (default 1e-6).
+        eps: :math:`\epsilon` (default 1e-6). With ``eps=0`` AdaDelta never moves: ``s``
+            stays 0, so every step is 0 (0/0 read as 0; ``torch.optim.Adadelta`` gives
+            NaN where the gradient is 0).
         eps_inside_sqrt: ``True`` (default; the slides, the paper and ``torch.optim``
             all put ε inside both roots). ``False`` gives :math:`\sqrt{s}+\epsilon`
             and :math:`\sqrt{G}+\epsilon`, under which the first step is ε-sized.
@@ -419,7 +506,7 @@ class AdaDelta(Optimizer):
     def __init__(self, gamma: float = 0.9, eps: float = 1e-6, eps_inside_sqrt: bool = True):
         self.gamma = _check_unit("gamma", gamma)
         self.eps = _check_nonnegative("eps", eps)
-        self.eps_inside_sqrt = bool(eps_inside_sqrt)
+        self.eps_inside_sqrt = checks.boolean("eps_inside_sqrt", eps_inside_sqrt)
         self._hyper = {"gamma": self.gamma, "eps": self.eps}
         self.reset()
 
@@ -430,7 +517,7 @@ class AdaDelta(Optimizer):
             self.s = np.zeros_like(theta)
         g = grad_fn(theta)
         self.G = self.gamma * self.G + (1 - self.gamma) * g**2
-        delta = self._root(self.s) / self._root(self.G) * g
+        delta = self._divide(self._root(self.s), self._root(self.G)) * g
         theta = theta - delta
         self.s = self.gamma * self.s + (1 - self.gamma) * delta**2
         return theta
@@ -453,6 +540,8 @@ class Adam(Optimizer):
         lr: :math:`\eta` (default 0.001).
         beta1, beta2: the decays (defaults 0.9, 0.999).
         eps: :math:`\epsilon` (default 1e-8).
+            ``eps=0`` is allowed: a coordinate whose gradients have all been exactly 0
+            does not move (0/0 read as 0; ``torch.optim`` gives NaN there).
         eps_inside_sqrt: ``True`` (default, the slides) or ``False`` for the paper's and
             ``torch.optim.Adam``'s :math:`\sqrt{\hat v_t}+\epsilon`.
 
@@ -484,7 +573,7 @@ class Adam(Optimizer):
         self.beta1 = _check_unit("beta1", beta1)
         self.beta2 = _check_unit("beta2", beta2)
         self.eps = _check_nonnegative("eps", eps)
-        self.eps_inside_sqrt = bool(eps_inside_sqrt)
+        self.eps_inside_sqrt = checks.boolean("eps_inside_sqrt", eps_inside_sqrt)
         self._hyper = {"lr": self.lr, "beta1": self.beta1, "beta2": self.beta2, "eps": self.eps}
         self.reset()
 
@@ -499,7 +588,7 @@ class Adam(Optimizer):
         self.v = self.beta2 * self.v + (1 - self.beta2) * g**2
         m_hat = self.m / (1 - self.beta1**self.t)
         v_hat = self.v / (1 - self.beta2**self.t)
-        return theta - self.lr / self._root(v_hat) * m_hat
+        return theta - self.lr * self._divide(m_hat, self._root(v_hat))
 
 
 # --- beyond the slides: the Adam family as torch.optim writes it -----------------------
@@ -516,6 +605,8 @@ class AdaMax(Adam):
         lr: :math:`\eta` (default 0.002, the paper's).
         beta1, beta2: defaults 0.9, 0.999.
         eps: :math:`\epsilon` (default 1e-8).
+            ``eps=0`` is allowed: a coordinate whose gradients have all been exactly 0
+            does not move (0/0 read as 0; ``torch.optim`` gives NaN there).
 
     State: ``m``, ``u`` and ``t``. No root, so no ``eps_inside_sqrt``.
 
@@ -544,7 +635,7 @@ class AdaMax(Adam):
         g = grad_fn(theta)
         self.m = self.beta1 * self.m + (1 - self.beta1) * g
         self.u = np.maximum(self.beta2 * self.u, np.abs(g) + self.eps)
-        return theta - self.lr / (1 - self.beta1**self.t) * self.m / self.u
+        return theta - self.lr / (1 - self.beta1**self.t) * self._divide(self.m, self.u)
 
 
 class Nadam(Adam):
@@ -564,6 +655,8 @@ class Nadam(Adam):
         lr: :math:`\eta` (default 0.002).
         beta1, beta2: defaults 0.9, 0.999.
         eps: default 1e-8.
+            ``eps=0`` is allowed: a coordinate whose gradients have all been exactly 0
+            does not move (0/0 read as 0; ``torch.optim`` gives NaN there).
         momentum_decay: :math:`\psi` (default 0.004), the warm-up of :math:`\mu_t`.
         eps_inside_sqrt: ``True`` (default) or ``False`` (``torch.optim.NAdam``).
 
@@ -617,7 +710,7 @@ class Nadam(Adam):
         self.v = self.beta2 * self.v + (1 - self.beta2) * g**2
         v_hat = self.v / (1 - self.beta2**self.t)
         direction = (1 - mu) * g / (1 - self.mu_product) + mu_next * self.m / (1 - self.mu_product * mu_next)
-        return theta - self.lr / self._root(v_hat) * direction
+        return theta - self.lr * self._divide(direction, self._root(v_hat))
 
 
 class AMSGrad(Adam):
@@ -661,7 +754,7 @@ class AMSGrad(Adam):
         self.v_max = np.maximum(self.v_max, self.v)
         m_hat = self.m / (1 - self.beta1**self.t)
         v_hat = self.v_max / (1 - self.beta2**self.t)
-        return theta - self.lr / self._root(v_hat) * m_hat
+        return theta - self.lr * self._divide(m_hat, self._root(v_hat))
 
 
 class AdamW(Adam):

@@ -11,15 +11,17 @@ never calls ``plt.show()``, like matplotlib's own functions.
 
 from __future__ import annotations
 
+import warnings
 from collections.abc import Mapping
 from functools import lru_cache
 
 import matplotlib.pyplot as plt
 import numpy as np
 from matplotlib import colors as mcolors
+from matplotlib.axes import Axes
 
-from . import styles
-from .runner import Trajectory
+from . import checks, styles
+from .runner import Trajectory, _check_start
 from .surfaces import Surface
 from .surfaces import get as get_surface
 
@@ -83,12 +85,71 @@ def _grid(surface: Surface, n: int):
 
 def contour_levels(surface: Surface, n: int = 20) -> np.ndarray:
     """Contour levels that show the surface's shape: log-spaced where values span decades."""
+    n = checks.integer("n", n, low=2, high=MAX_LEVELS)
     _, _, Z = _grid(surface, 200)
     lo, hi = float(np.min(Z)), float(np.percentile(Z, 98))
     if surface.log_levels:
         floor = max(lo, 0.0)
         return floor + np.logspace(-2, np.log10(hi - floor), n)
     return np.linspace(lo, hi, n)
+
+
+#: The most contour levels, and the finest contour grid (n × n points), a plot may ask for.
+MAX_LEVELS = 500
+MAX_GRID = 2000
+
+
+def _check_ax(ax):
+    if ax is not None and not isinstance(ax, Axes):
+        raise checks.WrongType(f"ax must be a matplotlib Axes or None, got {checks.shown(ax)}")
+    return ax
+
+
+def _check_levels(surface: Surface, levels) -> np.ndarray:
+    """``levels`` as contour levels: ``None`` (the default ones), how many, or the levels themselves."""
+    if levels is None:
+        return contour_levels(surface)
+    if isinstance(levels, (int, np.integer)) and not isinstance(levels, bool):
+        return contour_levels(surface, checks.integer("levels", levels, low=2, high=MAX_LEVELS))
+    allowed = (f"None, a number of levels (an integer in [2, {MAX_LEVELS}]) or an increasing sequence of at least "
+               f"2 finite numbers{' > 0 (the levels are log-spaced here)' if surface.log_levels else ''}")
+    try:
+        arr = np.asarray(levels)
+    except (TypeError, ValueError):
+        arr = np.asarray(None)
+    if arr.dtype.kind not in "iuf" or arr.ndim != 1:
+        raise checks.WrongType(f"levels must be {allowed}, got {checks.shown(levels)}")
+    arr = arr.astype(float)
+    if (len(arr) < 2 or len(arr) > MAX_LEVELS or not np.all(np.isfinite(arr)) or np.any(np.diff(arr) <= 0)
+            or (surface.log_levels and arr[0] <= 0)):
+        raise ValueError(f"levels must be {allowed}, got {checks.shown(levels)}")
+    return arr
+
+
+def _check_trajs(trajs) -> dict[str, Trajectory]:
+    """``trajs`` as ``{label: trajectory}``: a single trajectory is labelled by nothing."""
+    if isinstance(trajs, Trajectory):
+        return {"": trajs}
+    if not isinstance(trajs, Mapping):
+        raise checks.WrongType("trajs must be a trajectory or a mapping {label: trajectory}, "
+                               f"got {checks.shown(trajs)}")
+    if not trajs:
+        raise ValueError("trajs must hold at least one trajectory, got an empty mapping")
+    for label, traj in trajs.items():
+        if not isinstance(label, str):
+            raise checks.WrongType(f"trajs' labels must be strings, got {checks.shown(label)}")
+        if not isinstance(traj, Trajectory):
+            raise checks.WrongType(f"trajs[{label!r}] must be a Trajectory (what run returns), "
+                                   f"got {checks.shown(traj)}")
+    return dict(trajs)
+
+
+def tight_layout(fig) -> None:
+    """``fig.tight_layout()``, quietly: on a figure too small for its labels matplotlib leaves the
+    layout as it is and warns; the picture is still drawn, so that is no reason to print."""
+    with warnings.catch_warnings():
+        warnings.filterwarnings("ignore", message="Tight layout not applied")
+        fig.tight_layout()
 
 
 def _new_ax(ax, figsize=(6.4, 4.8)):
@@ -108,15 +169,21 @@ def plot_contours(surface: Surface | str, ax=None, levels=None, filled: bool = T
             Rosenbrock and Himmelblau).
         filled: filled contours under the lines.
         marks: mark the minimisers and the start point(s).
+        n: the grid is ``n × n`` points (an integer in [2, 2000]).
         starts: the start point(s) to mark, ``(2,)`` or ``(k, 2)`` (default ``surface.start``).
 
     Returns:
         The line ``QuadContourSet`` (its ``.axes`` is the axes).
     """
     surface = get_surface(surface)
+    ax = _check_ax(ax)
+    levels = _check_levels(surface, levels)
+    filled = checks.boolean("filled", filled)
+    marks = checks.boolean("marks", marks)
+    n = checks.integer("n", n, low=2, high=MAX_GRID)
+    starts = None if starts is None else _check_start(starts, name="starts")
     ax = _new_ax(ax)
     X, Y, Z = _grid(surface, n)
-    levels = contour_levels(surface) if levels is None else levels
     norm = mcolors.LogNorm(levels[0], levels[-1]) if surface.log_levels else None
     if filled:
         ax.contourf(X, Y, Z, levels=levels, cmap=CONTOUR_CMAP, norm=norm, alpha=0.35, extend="both")
@@ -207,8 +274,12 @@ def plot_paths(
         point, or where it leaves the view if that point is off the view.
     """
     surface = get_surface(surface)
-    if isinstance(trajs, Trajectory):
-        trajs = {"": trajs}
+    trajs = _check_trajs(trajs)
+    ax = _check_ax(ax)
+    contours = checks.boolean("contours", contours)
+    legend = checks.boolean("legend", legend)
+    markers = checks.boolean("markers", markers)
+    levels = _check_levels(surface, levels) if contours else None
     ax = _new_ax(ax)
     if contours:
         plot_contours(surface, ax=ax, levels=levels, starts=start_points(trajs))
@@ -241,6 +312,10 @@ def plot_surface_3d(surface: Surface | str, trajs: Mapping[str, Trajectory] | No
         The ``Poly3DCollection`` of the surface (its ``.axes`` is the 3-D axes).
     """
     surface = get_surface(surface)
+    trajs = None if trajs is None else _check_trajs(trajs)
+    if ax is not None and not hasattr(ax, "plot_surface"):
+        raise checks.WrongType(f"ax must be a 3-D axes (projection='3d') or None, got {checks.shown(ax)}")
+    n = checks.integer("n", n, low=2, high=500)
     if ax is None:
         fig = plt.figure(figsize=styles.current().figsize(7, 5))
         ax = fig.add_subplot(projection="3d")
@@ -252,7 +327,9 @@ def plot_surface_3d(surface: Surface | str, trajs: Mapping[str, Trajectory] | No
     for i, (label, traj) in enumerate((trajs or {}).items()):
         color = color_for(label, i)
         for j, seg in enumerate(_segments(traj.path)):
-            ax.plot(*seg.T, np.minimum(surface(seg), top), color=color, lw=max(2.0, styles.current().path_width),
+            with np.errstate(all="ignore"):  # a far-away path's loss may overflow: drawn at the top
+                height = np.minimum(surface(seg), top)
+            ax.plot(*seg.T, height, color=color, lw=max(2.0, styles.current().path_width),
                     linestyle=linestyle_for(label), label=label if j == 0 else "_")
     if trajs:
         ax.legend(fontsize=styles.current().font("legend"))

@@ -16,11 +16,21 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from . import checks
 from .optimizers import Optimizer
 from .surfaces import Surface
 from .surfaces import get as get_surface
 
-__all__ = ["Trajectory", "run"]
+__all__ = ["Trajectory", "run", "MAX_STEPS", "MAX_POINT_STEPS"]
+
+#: The most steps one run may take: a ceiling on work, so that a typo (one zero too
+#: many) cannot hang the kernel. 100,000 steps of one point take 10–60 s (measured
+#: on a shared, loaded machine; 10**7 steps, which the ceiling refuses, took 25 min).
+MAX_STEPS = 100_000
+#: The most steps × start points one run may take (200 × 200 start points × 500 steps,
+#: a basin map, is 20 million; 5 million took 5 s on a loaded machine, and 25 million
+#: recorded at every step hold about 600 MB).
+MAX_POINT_STEPS = 25_000_000
 
 
 @dataclass(frozen=True, eq=False)
@@ -77,15 +87,18 @@ class Trajectory:
         )
 
 
-def _check_start(start) -> np.ndarray:
+def _check_start(start, name: str = "start") -> np.ndarray:
     try:
-        arr = np.array(start, dtype=float)
-    except (TypeError, ValueError):
-        raise ValueError(f"start must be an array of numbers of shape (..., 2), got {start!r}") from None
+        arr = np.asarray(start)
+    except (TypeError, ValueError):  # ragged nested lists
+        arr = np.asarray(None)
+    if arr.dtype.kind not in "iuf":  # not bools, strings, complex numbers or objects
+        raise checks.WrongType(f"{name} must be an array of numbers of shape (..., 2), got {checks.shown(start)}")
+    arr = np.array(arr, dtype=float)
     if arr.ndim == 0 or arr.shape[-1] != 2:
-        raise ValueError(f"start must have shape (2,) or (..., 2), got shape {arr.shape}")
+        raise ValueError(f"{name} must have shape (2,) or (..., 2), got shape {arr.shape}")
     if not np.all(np.isfinite(arr)):
-        raise ValueError(f"start must be finite, got {start!r}")
+        raise ValueError(f"{name} must be finite, got {checks.shown(start)}")
     return arr
 
 
@@ -131,9 +144,12 @@ def run(
         optimizer: any :mod:`kai_lib.optimizers` instance; it is ``reset()`` first.
         surface: a :class:`~kai_lib.surfaces.Surface` or its name.
         start: one point ``(2,)`` or a batch ``(..., 2)``; default ``surface.start``.
-        steps: how many steps (an int >= 0).
+        steps: how many steps (an int >= 0), at most :data:`MAX_STEPS` (100,000), and
+            ``steps`` × the number of start points at most :data:`MAX_POINT_STEPS`
+            (25 million): a ceiling on work, so a typo cannot hang the kernel.
         grad_fn: the gradient the optimizer sees (default ``surface.grad``): pass a noisy
             or mini-batch gradient to run stochastic gradient descent on the surface.
+            It must return an array shaped like its argument.
         schedule: a :mod:`kai_lib.schedules` callable ``t -> lr_t``, or ``None`` (a constant
             ``lr``). Before step ``t = 1, 2, …`` the optimizer's ``lr`` is set to
             ``schedule(t)``, as ``torch.optim.lr_scheduler`` sets ``param_group["lr"]``, so
@@ -150,8 +166,11 @@ def run(
 
     Returns:
         A :class:`Trajectory`. Divergence is an outcome, not an error: a point whose
-        next position or loss is not finite is frozen at its last finite position and
-        flagged; the run ends early once every point has diverged. No warning is printed.
+        next position or loss is not finite (an overflow, or a ``grad_fn`` that answered
+        NaN) is frozen at its last finite position and flagged; the run ends early once
+        every point has diverged. A start point is finite, but its loss may overflow
+        (``[1e200, 1e200]`` on Beale): that point counts as diverged at step 0, its loss
+        is recorded as the ``inf`` it is, and it does not move. No warning is printed.
 
     Each step computes what it must and no more: the optimizer's step, the loss at the
     new points (a point whose coordinates are finite but whose loss overflowed has left
@@ -163,16 +182,28 @@ def run(
     surface = get_surface(surface)
     if not isinstance(optimizer, Optimizer):
         raise TypeError(f"optimizer must be a kai_lib optimizer instance, got {optimizer!r}")
-    if isinstance(steps, bool) or not isinstance(steps, (int, np.integer)) or steps < 0:
-        raise ValueError(f"steps must be an integer >= 0, got {steps!r}")
-    if isinstance(record_every, bool) or not isinstance(record_every, (int, np.integer)) or record_every < 1:
-        raise ValueError(f"record_every must be an integer >= 1, got {record_every!r}")
+    steps = checks.integer("steps", steps, low=0)
+    if steps > MAX_STEPS:
+        raise ValueError(f"steps must be at most {MAX_STEPS:,} (kai_lib.runner.MAX_STEPS, a ceiling on the work "
+                         f"of one run), got {steps:,}")
+    if grad_fn is not None:
+        checks.function("grad_fn", grad_fn)
+    record_every = checks.integer("record_every", record_every, low=1)
     theta = _check_start(surface.start if start is None else start)
+    points = int(np.prod(theta.shape[:-1]))
+    if steps * points > MAX_POINT_STEPS:
+        raise ValueError(f"steps × start points must be at most {MAX_POINT_STEPS:,} (kai_lib.runner.MAX_POINT_STEPS, "
+                         f"a ceiling on the work of one run), got {steps:,} steps × {points:,} start points; "
+                         "take fewer steps or fewer start points")
 
     optimizer.reset()
     batch_shape = theta.shape[:-1]
-    alive = np.ones(batch_shape, dtype=bool)
-    diverged_at = np.full(batch_shape, -1)
+    with np.errstate(all="ignore"):  # a far-away start's loss may overflow: diverged at step 0, not a warning
+        start_loss = surface(theta)
+    alive = np.array(np.isfinite(start_loss), dtype=bool)
+    diverged_at = np.where(alive, -1, 0)
+    if not alive.any():
+        steps = 0
     calls = 0
 
     gradient = surface.grad if grad_fn is None else grad_fn
@@ -187,9 +218,9 @@ def run(
     path = np.empty((rows, *theta.shape))
     loss = np.empty((rows, *batch_shape))
     recorded = np.zeros(rows, dtype=int)
-    current_loss = surface(theta)
+    current_loss = start_loss
     path[0], loss[0] = theta, current_loss
-    kept, taken, all_alive = 1, 0, True
+    kept, taken, all_alive = 1, 0, bool(alive.all())
     with np.errstate(all="ignore"), _scheduled(optimizer, schedule) as set_lr:
         for k in range(1, steps + 1):
             set_lr(k)

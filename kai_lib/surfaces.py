@@ -19,6 +19,8 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from . import checks
+
 Array = np.ndarray
 
 __all__ = [
@@ -93,7 +95,8 @@ class Surface:
         return np.stack([np.stack([hxx, hxy], -1), np.stack([hxy, hyy], -1)], -2)
 
     def grid(self, n: int = 200) -> tuple[Array, Array, Array]:
-        """``X, Y, Z`` on an ``n``×``n`` grid over the view, for contour plots."""
+        """``X, Y, Z`` on an ``n``×``n`` grid over the view, for contour plots (n an integer in [2, 4000])."""
+        n = checks.integer("n", n, low=2, high=4000)
         X, Y = np.meshgrid(np.linspace(*self.xlim, n), np.linspace(*self.ylim, n))
         return X, Y, self(np.stack([X, Y], axis=-1))
 
@@ -353,4 +356,7 @@ def get(name: str | Surface) -> Surface:
     """The surface called ``name`` (or ``name`` itself if it is a :class:`Surface`)."""
     if isinstance(name, Surface):
         return name
+    if not isinstance(name, str):
+        raise checks.WrongType(f"surface must be a Surface or one of the names {', '.join(ALL)}, "
+                               f"got {checks.shown(name)}")
     return ALL[name]

@@ -21,10 +21,10 @@ from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
 from PIL import Image
 
+from . import checks, styles
 from . import optimizers as _optimizers
-from . import styles
-from .plotting import color_for, mark_minima, plot_contours
-from .runner import Trajectory, run
+from .plotting import color_for, divergence_mark, mark_minima, plot_contours, tight_layout
+from .runner import MAX_STEPS, Trajectory, run
 from .surfaces import ALL as SURFACES
 from .surfaces import Surface
 from .surfaces import get as get_surface
@@ -81,6 +81,9 @@ class Explorer(W.HBox):
         image: the ``ipywidgets.Image`` that shows the picture.
     """
 
+    #: the surfaces the dropdown offers (an instance adds its own if it is not built in)
+    _surfaces: dict[str, Surface] = SURFACES
+
     def __init__(self, optimizer_cls, surface: Surface | str, steps: int = 300, initial: dict | None = None,
                  figsize=None, dpi: int | None = None, **ranges):
         if not (inspect.isclass(optimizer_cls) and issubclass(optimizer_cls, _optimizers.Optimizer)):
@@ -94,23 +97,31 @@ class Explorer(W.HBox):
         if unknown:
             raise TypeError(f"no slider named {sorted(unknown)} for {optimizer_cls.__name__}; "
                             f"sliders with a range to set: {', '.join(known)}")
-        if isinstance(steps, bool) or not isinstance(steps, (int, np.integer)) or steps < 1:
-            raise ValueError(f"steps must be an integer >= 1, got {steps!r}")
+        steps = _check_steps(steps)
+        figsize = checks.size("figsize", figsize, high=30)
+        dpi = checks.integer("dpi", dpi, low=10, high=300)
+        if initial is not None and not isinstance(initial, dict):
+            raise checks.WrongType(f"initial must be a dict {{slider name: value}} or None, "
+                                   f"got {checks.shown(initial)}")
         self.optimizer_cls = optimizer_cls
+        # the built-in surfaces, and this one if it is not one of them (e.g. a dataset's loss)
+        self._surfaces = {**SURFACES, surface.name: surface}
         self.sliders: dict[str, W.ValueWidget] = {}
-        for name, (low, high) in {**known, **ranges}.items():
-            if not low < high:
-                raise ValueError(f"{name} range must be (low, high) with low < high, got {(low, high)!r}")
+        self._ranges: dict[str, tuple[float, float]] = {}
+        for name, bounds in {**known, **ranges}.items():
+            low, high = _check_range(optimizer_cls, name, bounds)
+            self._ranges[name] = (low, high)
             self.sliders[name] = _slider(name, getattr(defaults, name), low, high)
         if "eps_inside_sqrt" in inspect.signature(optimizer_cls).parameters:
             self.sliders["eps_inside_sqrt"] = W.Checkbox(value=True, description="ε inside √ (slides)")
-        self.sliders["steps"] = W.IntSlider(value=steps, min=10, max=max(1000, steps), step=10,
+        self.sliders["steps"] = W.IntSlider(value=steps, min=1, max=max(1000, steps), step=1,
                                             description="steps", style={"description_width": "90px"},
                                             layout=W.Layout(width="360px"))
         self.sliders["x0"] = _slider("x0", surface.start[0], *surface.xlim)
         self.sliders["y0"] = _slider("y0", surface.start[1], *surface.ylim)
-        self.sliders["surface"] = W.Dropdown(options=list(SURFACES), value=surface.name, description="surface",
-                                             style={"description_width": "90px"})
+        self._ranges["x0"], self._ranges["y0"] = surface.xlim, surface.ylim
+        self.sliders["surface"] = W.Dropdown(options=list(self._surfaces), value=surface.name,
+                                             description="surface", style={"description_width": "90px"})
         self.status = W.HTML()
         self.image = W.Image(format="png", layout=W.Layout(width=f"{int(figsize[0] * dpi)}px"))
 
@@ -133,7 +144,7 @@ class Explorer(W.HBox):
         for name, value in (initial or {}).items():
             if name not in self.sliders or name in ("surface", "steps"):
                 raise TypeError(f"initial: no slider named {name!r}; sliders: {', '.join(self.sliders)}")
-            self.sliders[name].value = value
+            self.sliders[name].value = self._check_initial(name, value)
         self.sliders["surface"].observe(self._surface_changed, names="value")
         for name, widget in self.sliders.items():
             if name != "surface":
@@ -149,8 +160,20 @@ class Explorer(W.HBox):
         """The current slider values."""
         return {name: widget.value for name, widget in self.sliders.items()}
 
+    def _check_initial(self, name: str, value):
+        """An ``initial=`` value, refused (not clamped) if its slider cannot show it."""
+        if name == "eps_inside_sqrt":
+            return checks.boolean(f"initial[{name!r}]", value)
+        low, high = self._ranges[name]
+        where = (f"the {name} slider's range; pass {name}=(low, high) to explore() to widen it"
+                 if name not in ("x0", "y0") else f"the {name} slider's range, the surface's view")
+        x = checks.number(f"initial[{name!r}]", value)
+        if not low <= x <= high:
+            raise ValueError(f"initial[{name!r}] must be in [{low:g}, {high:g}] ({where}), got {value!r}")
+        return x
+
     def _surface_changed(self, change):
-        surface = SURFACES[change["new"]]
+        surface = self._surfaces[change["new"]]
         with self.hold_trait_notifications():
             for name, lim, value in (("x0", surface.xlim, surface.start[0]), ("y0", surface.ylim, surface.start[1])):
                 s = self.sliders[name]
@@ -169,10 +192,11 @@ class Explorer(W.HBox):
         if unknown:
             raise TypeError(f"no slider named {sorted(unknown)}; sliders: {', '.join(self.sliders)}")
         v = {**self.values(), **values}
-        surface = SURFACES[v["surface"]]
+        surface = self._surfaces[checks.choice("surface", v["surface"], self._surfaces)]
         kwargs = {k: v[k] for k in inspect.signature(self.optimizer_cls).parameters if k in v}
-        optimizer = self.optimizer_cls(**kwargs)
-        traj = run(optimizer, surface, start=[v["x0"], v["y0"]], steps=int(v["steps"]))
+        optimizer = self.optimizer_cls(**kwargs)  # checks every hyperparameter, naming it
+        start = [checks.number("x0", v["x0"]), checks.number("y0", v["y0"])]
+        traj = run(optimizer, surface, start=start, steps=_check_steps(v["steps"]))
         self.trajectory = traj
         self.image.value = self._draw(surface, traj)
         self.status.value = self._describe(traj)
@@ -195,7 +219,7 @@ class Explorer(W.HBox):
             mark_minima(surface, ax)
             for artist in (self._trail, self._head, self._start, self._cross):
                 ax.add_line(artist)
-            self._figure.tight_layout()
+            tight_layout(self._figure)
             self._figure.canvas.draw()
             self._backgrounds[surface.name] = (self._figure.canvas.copy_from_bbox(self._figure.bbox),
                                                ax.get_xlim(), ax.get_ylim(), ax.get_title())
@@ -211,7 +235,7 @@ class Explorer(W.HBox):
         self._trail.set_marker("o" if len(path) <= 400 else "")
         self._head.set_data(path[-1:, 0], path[-1:, 1])
         self._start.set_data(path[:1, 0], path[:1, 1])
-        self._cross.set_data(path[-1:, 0], path[-1:, 1])
+        self._cross.set_data(*divergence_mark(path, xlim, ylim)[:, None])  # on the view, where it is seen
         self._cross.set_visible(bool(traj.diverged))
         canvas.restore_region(background)
         for artist in (self._trail, self._start, self._head, self._cross):
@@ -230,6 +254,32 @@ class Explorer(W.HBox):
         return bundle
 
 
+def _check_steps(steps) -> int:
+    steps = checks.integer("steps", steps, low=1)
+    if steps > MAX_STEPS:
+        raise ValueError(f"steps must be at most {MAX_STEPS:,} (kai_lib.runner.MAX_STEPS, a ceiling on the work "
+                         f"of one run), got {steps:,}")
+    return steps
+
+
+def _check_range(optimizer_cls, name: str, bounds) -> tuple[float, float]:
+    """A slider's ``(low, high)``: increasing, > 0 for a log slider, and accepted by ``optimizer_cls`` at both ends."""
+    if not (isinstance(bounds, (tuple, list)) and len(bounds) == 2):
+        raise checks.WrongType(f"{name} range must be (low, high) with low < high, got {checks.shown(bounds)}")
+    low, high = (checks.number(f"{name} range's {end}", b) for end, b in zip(("low", "high"), bounds, strict=True))
+    if not low < high:
+        raise ValueError(f"{name} range must be (low, high) with low < high, got {tuple(bounds)!r}")
+    if name in LOG_SLIDERS and low <= 0:
+        raise ValueError(f"{name} range must be (low, high) with 0 < low < high (a log slider), got {tuple(bounds)!r}")
+    for value in (low, high):
+        try:
+            optimizer_cls(**{name: value})
+        except ValueError as error:
+            raise ValueError(f"{name} range {tuple(bounds)!r} reaches outside what {optimizer_cls.__name__} "
+                             f"accepts: {error}") from None
+    return low, high
+
+
 def explore(optimizer_cls, surface: Surface | str = "beale", steps: int = 300, initial: dict | None = None,
             **ranges) -> Explorer:
     """A slider for every hyperparameter of ``optimizer_cls``, the steps and the start point.
@@ -237,8 +287,10 @@ def explore(optimizer_cls, surface: Surface | str = "beale", steps: int = 300, i
     Args:
         optimizer_cls: e.g. ``optimizers.Momentum``.
         surface: the surface to start on (a dropdown switches it).
-        steps: the initial number of steps (the slider goes from 10 to 1000, or to ``steps``).
-        initial: starting slider values other than the class defaults, e.g. ``{"lr": 0.05}``.
+        steps: the initial number of steps, 1 to 100,000 (the slider goes from 1 to 1000,
+            or to ``steps``).
+        initial: starting slider values other than the class defaults, e.g. ``{"lr": 0.05}``;
+            a value outside its slider's range is refused (widen the range with ``**ranges``).
         **ranges: ``name=(low, high)`` to override a hyperparameter slider's range, e.g.
             ``lr=(1e-3, 0.1)``.
 

@@ -1,0 +1,381 @@
+"""Every public entry point, driven with arbitrary arguments: it succeeds, or it says which argument.
+
+Each call either succeeds, with finite output and no warning, or raises a ``ValueError``
+or ``TypeError`` whose message names one of the arguments it was given. Warnings are
+errors here (``-W error``). Hypothesis is derandomized (tests/conftest.py), so every run
+tries the same examples; the slow entry points (the command lines, GIFs, widgets) get
+few of them.
+"""
+
+import contextlib
+import inspect
+import io
+import os
+import tempfile
+import warnings
+from pathlib import Path
+from unittest import mock
+
+import matplotlib
+
+matplotlib.use("Agg")
+
+import matplotlib.pyplot as plt  # noqa: E402
+import numpy as np  # noqa: E402
+import pytest  # noqa: E402
+from hypothesis import event, given, settings  # noqa: E402
+from hypothesis import strategies as st  # noqa: E402
+
+from kai_lib import (  # noqa: E402
+    animate,
+    bench,
+    explore,
+    figures,
+    optimizers,
+    plot_contours,
+    plot_paths,
+    run,
+    save_gif,
+    surfaces,
+)
+from kai_lib.runner import Trajectory  # noqa: E402
+from kai_lib.widgets import default_ranges  # noqa: E402
+
+pytestmark = pytest.mark.filterwarnings("error")
+
+ALL = optimizers.ALL
+SURFACES = list(surfaces.ALL.values())
+
+# --- what arbitrary arguments look like -------------------------------------------------------------
+
+#: text a figure can show: matplotlib warns of a glyph its font lacks (control characters,
+#: Hangul in DejaVu Sans), which is a matter of fonts, not of kai_lib's arguments
+TEXT = st.text(st.characters(codec="latin-1", categories=["L", "N", "P", "Zs"]), max_size=8)
+JUNK = st.one_of(st.none(), st.booleans(), TEXT, st.lists(st.floats(), max_size=3),
+                 st.complex_numbers(max_magnitude=2), st.just(np.array([0.1, 0.2])), st.just(object()))
+NUMBERS = st.one_of(st.floats(), st.integers(-10**6, 10**6), st.floats(0, 1, exclude_max=True),
+                    st.floats(1e-6, 2.0).map(np.float64), st.floats(0, 1).map(np.array))
+ANYTHING = st.one_of(NUMBERS, JUNK)
+
+
+def mostly(common, rare, odds: int = 3):
+    """``common``, and once in ``odds + 1`` draws ``rare`` (one_of would weigh each of rare's branches
+    like a branch of common's)."""
+    return st.integers(0, odds).flatmap(lambda i: rare if i == 0 else common)
+
+
+#: a hyperparameter: mostly plausible, sometimes anything
+HYPER = mostly(st.one_of(st.floats(1e-4, 0.99), st.sampled_from([0.0, 0.5, 0.9, 0.999, 1.0, 1e6, 1e300])), ANYTHING)
+COORD = st.one_of(st.floats(-5, 5), st.floats(-5, 5), st.sampled_from([0.0, 1e150, -1e200, 1e300, -1.7e308]))
+POINT = st.tuples(COORD, COORD).map(list)
+START = st.one_of(POINT, st.lists(POINT, min_size=1, max_size=4), st.none(), ANYTHING)
+FLAGS = mostly(st.booleans(), ANYTHING)
+
+
+def outcome(call, names):
+    """``(True, result)``, or ``(False, error)`` for a ValueError/TypeError that names one of ``names``."""
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        try:
+            result = call()
+        except (ValueError, TypeError) as error:
+            message = str(error)
+            assert any(name in message for name in names), f"{type(error).__name__}({message!r}) names none of {names}"
+            event("refused: " + message[:40])  # --hypothesis-show-statistics counts how often each outcome was tried
+            return False, error
+    event("succeeded")
+    return True, result
+
+
+def hyperparameters(draw, cls):
+    names = [n for n in inspect.signature(cls).parameters]
+    chosen = draw(st.lists(st.sampled_from(names), unique=True, max_size=len(names))) if names else []
+    return {n: draw(FLAGS if n == "eps_inside_sqrt" else HYPER) for n in chosen}
+
+
+def assert_finite_trajectory(traj: Trajectory, steps: int):
+    assert isinstance(traj, Trajectory)
+    assert np.all(np.isfinite(traj.path)), "path holds finite points only"
+    assert traj.loss.shape == traj.path.shape[:-1]
+    diverged, at = np.asarray(traj.diverged), np.asarray(traj.diverged_at)
+    assert np.array_equal(diverged, at >= 0) and np.all(at <= steps)
+    alive = ~diverged.reshape(-1)
+    assert np.all(np.isfinite(traj.loss.reshape(len(traj.loss), -1)[:, alive])), "the loss of a live point is finite"
+    assert traj.steps == steps if alive.any() else traj.steps <= steps
+
+
+# --- the optimizers and the runner -------------------------------------------------------------------
+
+@settings(max_examples=150)
+@given(st.data())
+def test_every_optimizer_constructs_and_steps_or_names_the_argument(data):
+    name = data.draw(st.sampled_from(list(ALL)))
+    cls = ALL[name]
+    kwargs = hyperparameters(data.draw, cls)
+    ok, opt = outcome(lambda: cls(**kwargs), list(kwargs))
+    if not ok:
+        return
+    assert all(isinstance(v, float) and np.isfinite(v) for v in opt.hyperparameters().values())
+    s = data.draw(st.sampled_from(SURFACES))
+    theta = data.draw(st.one_of(POINT, st.lists(POINT, min_size=1, max_size=3), JUNK))
+    ok, new = outcome(lambda: opt.step(theta, s.grad), ["theta", "xy"])  # xy: the surface's gradient's argument
+    if not ok:
+        return
+    theta = np.asarray(theta, dtype=float)
+    assert new.shape == theta.shape and new is not theta
+    # a step that is not finite is a divergence, and run() says so from the same point
+    bad = ~np.isfinite(new).all(axis=-1)
+    if bad.any():
+        traj = run(cls(**kwargs), s, start=theta, steps=1)
+        assert np.all(np.asarray(traj.diverged)[bad] if bad.ndim else traj.diverged)
+    for _ in range(3):  # and it keeps stepping quietly
+        ok, new = outcome(lambda point=new: opt.step(point, s.grad), ["theta"])
+        assert ok
+
+
+@settings(max_examples=120)
+@given(st.data())
+def test_run_succeeds_with_a_finite_trajectory_or_names_the_argument(data):
+    name = data.draw(st.sampled_from(list(ALL)))
+    kwargs = hyperparameters(data.draw, ALL[name])
+    ok, opt = outcome(lambda: ALL[name](**kwargs), list(kwargs))
+    if not ok:
+        return
+    opt = data.draw(st.one_of(st.just(opt), st.just(opt), st.just(ALL[name]), JUNK))
+    surface = data.draw(st.one_of(st.sampled_from(SURFACES), st.sampled_from(list(surfaces.ALL)), ANYTHING))
+    start = data.draw(START)
+    steps = data.draw(st.one_of(st.integers(-3, 40), st.integers(0, 40), ANYTHING))
+    grad_fn = data.draw(st.one_of(st.none(), st.none(), st.just(lambda th: 2 * th), st.just(lambda th: th[..., :1]),
+                                  ANYTHING))
+    names = ["optimizer", "surface", "start", "steps", "grad_fn"]
+    call = lambda: run(opt, surface, start=start, steps=steps, grad_fn=grad_fn)  # noqa: E731
+    try:
+        ok, traj = outcome(call, names)
+    except KeyError as error:  # an unknown surface name: the error lists the known ones
+        assert "known: beale" in str(error)
+        return
+    if ok:
+        assert_finite_trajectory(traj, steps)
+
+
+# --- pictures --------------------------------------------------------------------------------------
+
+@pytest.fixture(scope="module")
+def pool():
+    s = surfaces.BEALE
+    return {
+        "Adam": run(optimizers.Adam(lr=0.1), s, steps=30),
+        "SGD, η = 1": run(optimizers.SGD(lr=1.0), s, steps=30),                     # diverges
+        "far": run(optimizers.SGD(), s, start=[1e200, -1e200], steps=30),          # diverged at step 0
+        "batch": run(optimizers.Momentum(lr=0.01), s, start=[[1, 1], [1e154, 0], [-4, 4]], steps=30),
+        "short": run(optimizers.NAG(lr=0.001), s, steps=0),
+    }
+
+
+def trajectories(pool):
+    labels = st.lists(st.sampled_from(list(pool)), unique=True, min_size=1, max_size=4)
+    some = labels.map(lambda ls: {label: pool[label] for label in ls})
+    return mostly(st.one_of(some, st.sampled_from(list(pool.values()))),
+                  st.one_of(st.just({}), st.dictionaries(TEXT, JUNK, min_size=1, max_size=2), JUNK))
+
+
+def arguments(draw, good: dict) -> dict:
+    """Some of the keyword arguments in ``good`` (name → strategy of plausible values), and
+    a third of the time one of them replaced by anything at all."""
+    chosen = draw(st.lists(st.sampled_from(list(good)), unique=True, max_size=len(good)))
+    kwargs = {k: draw(good[k]) for k in chosen}
+    if chosen and draw(st.integers(0, 2)) == 0:
+        kwargs[draw(st.sampled_from(chosen))] = draw(ANYTHING)
+    return kwargs
+
+
+LEVELS = st.one_of(st.none(), st.none(), st.integers(1, 40),
+                   st.lists(st.floats(1e-3, 1e4), min_size=2, max_size=8, unique=True).map(sorted))
+LIMITS = st.one_of(st.none(), st.tuples(st.floats(-10, 10), st.floats(-10, 10)).map(sorted).map(tuple))
+PLOT_CONTOURS = dict(levels=LEVELS, filled=st.booleans(), marks=st.booleans(), n=st.integers(0, 50),
+                     starts=st.one_of(st.none(), POINT, st.lists(POINT, min_size=1, max_size=3)))
+
+
+def draw_small(fig):
+    """Render ``fig`` (warnings raised), at a low resolution to keep the test quick."""
+    fig.set_dpi(20)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        fig.canvas.draw()
+
+
+@settings(max_examples=12)
+@given(st.data())
+def test_plot_contours_draws_or_names_the_argument(data):
+    kwargs = arguments(data.draw, PLOT_CONTOURS)
+    s = data.draw(st.sampled_from(SURFACES))
+    try:
+        ok, lines = outcome(lambda: plot_contours(s, **kwargs), list(kwargs))
+        if ok:
+            draw_small(lines.axes.figure)
+    finally:
+        plt.close("all")
+
+
+PLOT_PATHS = dict(contours=st.booleans(), legend=st.booleans(), markers=st.booleans(), levels=LEVELS)
+
+
+@settings(max_examples=20)
+@given(data=st.data())
+def test_plot_paths_draws_or_names_the_argument(pool, data):
+    trajs = data.draw(trajectories(pool))
+    kwargs = arguments(data.draw, PLOT_PATHS)
+    try:
+        ok, drawn = outcome(lambda: plot_paths("beale", trajs, **kwargs), ["trajs", *kwargs])
+        if ok:
+            assert set(drawn) == set(trajs if isinstance(trajs, dict) else {""})
+            draw_small(plt.gcf())
+    finally:
+        plt.close("all")
+
+
+ANIMATE = dict(frames=st.integers(0, 80), interval=st.one_of(st.integers(0, 200), st.floats(0.5, 500)),
+               pace=st.one_of(st.floats(0, 4), st.sampled_from([1e-300, 1e6])),
+               figsize=st.tuples(st.floats(0.5, 4), st.floats(0.5, 4)), legend=st.booleans(),
+               title=st.one_of(st.none(), TEXT), xlim=LIMITS, ylim=LIMITS)
+
+
+@settings(max_examples=30)
+@given(data=st.data())
+def test_animate_or_names_the_argument(pool, data):
+    trajs = data.draw(trajectories(pool))
+    kwargs = arguments(data.draw, ANIMATE)
+    try:
+        ok, anim = outcome(lambda: animate("beale", trajs, **kwargs), ["trajs", *kwargs])
+        if not ok:
+            return
+        shown = anim.steps_shown
+        assert shown[0] >= 0 and shown[-1] == anim._n_steps and np.all(np.diff(shown) > 0)
+        with warnings.catch_warnings():
+            warnings.simplefilter("error")
+            anim._init()
+            for i in (0, len(shown) - 1):
+                anim._draw_frame_at(i)
+                k, total = map(int, anim.counter.get_text().removeprefix("step ").split(" / "))
+                assert 0 <= k <= total
+    finally:
+        plt.close("all")
+
+
+@settings(max_examples=8)
+@given(data=st.data())
+def test_save_gif_writes_or_names_the_argument(pool, data):
+    kwargs = arguments(data.draw, dict(dpi=st.integers(5, 60), fps=st.one_of(st.none(), st.floats(0, 200))))
+    with tempfile.TemporaryDirectory() as tmp:
+        try:
+            anim = animate("ravine", pool["Adam"], frames=3, figsize=(2, 1.5))
+            name = data.draw(mostly(st.sampled_from(["a.gif", "b.GIF"]), st.sampled_from(["c.png", "", "d"])))
+            path = data.draw(mostly(st.sampled_from([Path(tmp) / name, str(Path(tmp) / name)]), JUNK))
+            ok, out = outcome(lambda: save_gif(anim, path, **kwargs), ["path", *kwargs])
+            if ok:
+                assert out.read_bytes()[:6] == b"GIF89a" and out.parent == Path(tmp)
+            assert [p.name for p in Path(tmp).iterdir()] == ([out.name] if ok else [])
+        finally:
+            plt.close("all")
+
+
+def inside(low, high):
+    """A value in [low, high], on a log scale for a log slider's range."""
+    if low > 0 and high / low > 100:
+        return st.floats(np.log10(low), np.log10(high)).map(lambda e: float(np.clip(10**e, low, high)))
+    return st.floats(low, high)
+
+
+@settings(max_examples=6)
+@given(st.data())
+def test_explore_and_its_update_draw_or_name_the_argument(data):
+    name = data.draw(st.sampled_from(list(ALL)))
+    cls = ALL[name]
+    known = default_ranges(cls)
+    s = surfaces.RAVINE
+    views = {"x0": s.xlim, "y0": s.ylim}
+    sub_range = {k: st.tuples(inside(lo, hi), inside(lo, hi)).filter(lambda t: t[0] < t[1])
+                 for k, (lo, hi) in known.items()}
+    ranges = arguments(data.draw, sub_range)
+    bounds = {**known, **{k: v for k, v in ranges.items() if isinstance(v, tuple) and len(v) == 2}, **views}
+    initial = data.draw(st.one_of(st.none(), st.fixed_dictionaries({}, optional={
+        k: st.one_of(inside(*b), HYPER) if np.all(np.isfinite(np.asarray(b, dtype=float))) else HYPER
+        for k, b in bounds.items() if isinstance(b[0], (int, float)) and isinstance(b[1], (int, float))})))
+    steps = data.draw(st.one_of(st.integers(1, 30), st.integers(1, 30), st.integers(-1, 0), ANYTHING))
+    ok, w = outcome(lambda: explore(cls, s, steps=steps, initial=initial, **ranges),
+                    ["steps", "initial", *ranges])
+    if not ok:
+        return
+    for _ in range(4):
+        values = arguments(data.draw, {
+            **{k: inside(*known[k]) for k in known}, "steps": st.integers(0, 30), "x0": COORD, "y0": COORD,
+            "surface": st.sampled_from(list(surfaces.ALL)), **({"eps_inside_sqrt": FLAGS} if "eps_inside_sqrt"
+                                                              in w.sliders else {})})
+        ok, traj = outcome(lambda values=values: w.update(**values), list(values))
+        if ok:
+            assert_finite_trajectory(traj, int(values.get("steps", w.values()["steps"])))
+            assert w.image.value[:4] == b"\x89PNG"
+
+
+# --- the command lines --------------------------------------------------------------------------------
+
+def command_line(main, argv):
+    """``main(argv)``: its exit status and what it printed, under warnings-as-errors."""
+    out, err = io.StringIO(), io.StringIO()
+    with warnings.catch_warnings(), contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
+        warnings.simplefilter("error")
+        try:
+            status = main(argv)
+        except SystemExit as exit_:
+            status = exit_.code
+    return status, out.getvalue(), err.getvalue()
+
+
+@settings(max_examples=6)
+@given(st.data())
+def test_the_figures_command_line_writes_into_out_or_says_what_is_wrong(data):
+    with tempfile.TemporaryDirectory() as tmp:
+        Path(tmp, "a_file").write_text("x")
+        out = data.draw(st.sampled_from(["", " ", "out", "out/deeper", "a_file", "a_file/sub", "."]))
+        names = data.draw(st.lists(st.sampled_from(["momentum_decay", "momentum_decay.png", "nope", "", "-x"]),
+                                   max_size=2))
+        argv = ["--out", str(Path(tmp, out)) if out.strip() else out]
+        argv += (["--only", *names] if names else ["--only", "momentum_decay"]) + data.draw(
+            st.sampled_from([[], ["--list"], ["--bogus"]]))
+        cwd = os.getcwd()
+        os.chdir(tmp)  # so that nothing could land in the repository
+        try:
+            status, stdout, stderr = command_line(figures.main, argv)
+        finally:
+            os.chdir(cwd)
+        assert status in (0, 2), status
+        event(f"status {status}")
+        if status == 2:
+            assert "Traceback" not in stderr and ": error: " in stderr.strip().splitlines()[-1]
+        written = sorted(p.relative_to(tmp).as_posix() for p in Path(tmp).rglob("*") if p.is_file())
+        assert set(written) - {"a_file"} <= {f"{out.strip('.').strip('/') or '.'}/momentum_decay.png".lstrip("./")}
+        assert Path(tmp, "a_file").read_text() == "x"
+
+
+@contextlib.contextmanager
+def quick_bench():
+    """bench.main as it is, with fewer repetitions of what it times (2 slider moves, 3 frames):
+    the argument handling and every printed line are the real ones; the full run is
+    tests/test_robustness.py::test_bench_with_five_steps_runs."""
+    latency = bench.slider_latency
+    with mock.patch.object(bench, "slider_latency", lambda *args, **kw: latency(*args, **{**kw, "changes": 2})), \
+            mock.patch.object(bench, "animate", lambda s, trajs, **kw: animate(s, trajs, **{**kw, "frames": 3})):
+        yield bench.main
+
+
+@settings(max_examples=4)
+@given(steps=st.sampled_from(["0", "-1", "x", "2.5", "", "100001", "1e3", "3", "1"]))
+def test_the_bench_command_line_runs_or_says_what_is_wrong(steps):
+    with quick_bench() as main:
+        status, stdout, stderr = command_line(main, ["--steps", steps])
+    assert status in (0, 2)
+    event(f"status {status}")
+    if status == 2:
+        assert "Traceback" not in stderr and "--steps" in stderr.strip().splitlines()[-1]
+    else:
+        assert f"{steps}-step run" in stdout
