@@ -231,3 +231,11 @@ def test_record_every_with_a_schedule_keeps_the_scheduled_rows():
     full = run(optimizers.Momentum(lr=0.01), surfaces.BEALE, start=starts, steps=100, schedule=sched)
     thin = run(optimizers.Momentum(lr=0.01), surfaces.BEALE, start=starts, steps=100, schedule=sched, record_every=9)
     assert_thinned_matches(full, thin, 9)
+
+
+def test_record_every_with_a_start_whose_loss_overflows():
+    starts = np.array([[1e200, 1e200], [0.5, 0.5], [4.0, 4.0]])
+    full = run(optimizers.SGD(lr=0.01), surfaces.BEALE, start=starts, steps=60)
+    thin = run(optimizers.SGD(lr=0.01), surfaces.BEALE, start=starts, steps=60, record_every=25)
+    assert full.diverged_at[0] == 0 and np.isinf(full.loss[0, 0])
+    assert_thinned_matches(full, thin, 25)
