@@ -27,6 +27,7 @@ from PIL import Image
 
 from . import checks, styles
 from .plotting import (
+    _check_linestyles,
     _check_trajs,
     _diverged_flags,
     _segments,
@@ -87,7 +88,7 @@ class TrajectoryAnimation(FuncAnimation):
 
     def __init__(self, fig, ax, trajs: Mapping[str, Trajectory], frames: int = 60, interval: int = 80,
                  counter: bool = True, legend: bool = True, pace: float = 1.0, colors: Mapping[str, str] | None = None,
-                 **kwargs):
+                 linestyles: Mapping[str, object] | None = None, **kwargs):
         self.trajs = dict(trajs)
         self.paths = {label: _segments(t.path) for label, t in self.trajs.items()}
         n_steps = max(len(t.path) - 1 for t in self.trajs.values())
@@ -100,7 +101,7 @@ class TrajectoryAnimation(FuncAnimation):
             self.colors.append(color)
             flags = _diverged_flags(self.trajs[label])
             self.trails[label] = [ax.plot([], [], color=color, lw=style.path_width + 0.4, zorder=3,
-                                          linestyle=linestyle_for(label),
+                                          linestyle=(linestyles or {}).get(label, linestyle_for(label)),
                                           label=label if j == 0 else "_")[0] for j in range(len(segs))]
             self.heads[label] = [ax.plot([], [], "o", color=color, markeredgecolor="k", markersize=style.head,
                                          zorder=4)[0] for _ in segs]
@@ -187,6 +188,7 @@ def animate(
     ylim: tuple[float, float] | None = None,
     colors: Mapping[str, str] | None = None,
     view: str = "2d",
+    linestyles: Mapping[str, object] | None = None,
     **view_3d,
 ) -> TrajectoryAnimation:
     """All ``trajs`` racing from the start over the contours of ``surface``.
@@ -208,6 +210,8 @@ def animate(
         xlim, ylim: the view, if not the surface's (a zoom); divergence marks keep to it.
         colors: ``{label: colour}`` for runs of one optimizer that must differ (two γ of
             Momentum); the others take their optimizer's colour.
+        linestyles: ``{label: line style}`` for such runs, so that they differ in
+            greyscale too (as :func:`~kai_lib.plotting.plot_paths`).
         view: ``"2d"`` (contours, the default) or ``"3d"``: the surface in 3-D, drawn by
             :func:`animate_3d`, which takes the camera (``elev``, ``azim``), ``zlim`` and
             the rest as further keywords (``ax`` is not used there).
@@ -219,7 +223,8 @@ def animate(
     """
     if view == "3d":
         return animate_3d(surface, trajs, frames=frames, interval=interval, title=title, legend=legend, pace=pace,
-                          xlim=xlim, ylim=ylim, figsize=figsize or (9.6, 6.8), colors=colors, **view_3d)
+                          xlim=xlim, ylim=ylim, figsize=figsize or (9.6, 6.8), colors=colors,
+                          linestyles=linestyles, **view_3d)
     if view != "2d" or view_3d:
         raise ValueError(f"view must be '2d' or '3d' (with the 3-D keywords), got view={view!r}"
                          + (f" and {sorted(view_3d)}" if view_3d else ""))
@@ -231,6 +236,7 @@ def animate(
         raise checks.WrongType(f"title must be a str or None, got {checks.shown(title)}")
     figsize = None if figsize is None else checks.size("figsize", figsize)
     legend = checks.boolean("legend", legend)
+    linestyles = _check_linestyles(linestyles)
     pace = checks.number("pace", pace, low=0, low_open=True)
     xlim = None if xlim is None else checks.limits("xlim", xlim)
     ylim = None if ylim is None else checks.limits("ylim", ylim)
@@ -247,7 +253,7 @@ def animate(
         ax.set_title(title)
     tight_layout(fig)
     return TrajectoryAnimation(fig, ax, trajs, frames=frames, interval=interval, legend=legend and any(trajs),
-                               pace=pace, colors=colors)
+                               pace=pace, colors=colors, linestyles=linestyles)
 
 
 def save_gif(anim: FuncAnimation, path: str | os.PathLike, dpi: int | None = None, fps: int | None = None) -> Path:
@@ -416,7 +422,8 @@ class TrajectoryAnimation3D(TrajectoryAnimation):
 
     def __init__(self, fig, ax, surface: Surface, trajs: Mapping[str, Trajectory], frames: int = 60,
                  interval: int = 80, counter: bool = True, legend: bool = True, pace: float = 1.0,
-                 zlim=None, lift: float = 0.02, colors: Mapping[str, str] | None = None, **kwargs):
+                 zlim=None, lift: float = 0.02, colors: Mapping[str, str] | None = None,
+                 linestyles: Mapping[str, object] | None = None, **kwargs):
         self.trajs = dict(trajs)
         xlim, ylim, zlim = ax.get_xlim(), ax.get_ylim(), zlim or ax.get_zlim()
         height = lift * (zlim[1] - zlim[0])
@@ -431,7 +438,8 @@ class TrajectoryAnimation3D(TrajectoryAnimation):
             color = (colors or {}).get(label) or color_for(label, i)
             self.colors.append(color)
             flags = _diverged_flags(self.trajs[label])
-            self.trails[label] = [ax.plot([], [], [], color=color, lw=2.2, label=label if j == 0 else "_")[0]
+            self.trails[label] = [ax.plot([], [], [], color=color, lw=2.2, linestyle=(linestyles or {}).get(label, "-"),
+                                          label=label if j == 0 else "_")[0]
                                   for j in range(len(segs))]
             self.heads[label] = [ax.plot([], [], [], "o", color=color, markeredgecolor="k", markersize=8)[0]
                                  for _ in segs]
@@ -483,6 +491,7 @@ def animate_3d(
     n: int = 40,
     alpha: float = 0.45,
     colors: Mapping[str, str] | None = None,
+    linestyles: Mapping[str, object] | None = None,
 ) -> TrajectoryAnimation3D:
     """All ``trajs`` racing over ``surface`` drawn in 3-D, as Radford drew the saddle.
 
@@ -496,12 +505,13 @@ def animate_3d(
         elev, azim: the fixed camera, in degrees (``Axes3D.view_init``).
         xlim, ylim: the view (default the surface's); zlim: the height shown.
         n: mesh points per side; alpha: the surface's opacity.
-        colors: ``{label: colour}``, as :func:`animate`.
+        colors: ``{label: colour}``, linestyles: ``{label: line style}``, as :func:`animate`.
 
     Returns:
         A :class:`TrajectoryAnimation3D` (a ``FuncAnimation``, saved by :func:`save_gif`).
     """
     surface = get_surface(surface)
+    linestyles = _check_linestyles(linestyles)
     if isinstance(trajs, Trajectory):
         trajs = {"": trajs}
     if not trajs:
@@ -533,4 +543,5 @@ def animate_3d(
     ax.set_title(title or surface.title, fontsize=13)
     fig.subplots_adjust(left=0.0, right=1.0, bottom=0.02, top=0.94)
     return TrajectoryAnimation3D(fig, ax, surface, trajs, frames=frames, interval=interval,
-                                 legend=legend and any(trajs), pace=pace, zlim=zlim, colors=colors)
+                                 legend=legend and any(trajs), pace=pace, zlim=zlim, colors=colors,
+                                 linestyles=linestyles)

@@ -184,13 +184,15 @@ def draw_nag_lookahead(ax=None, *, method: str, theta, v, lr: float, gamma: floa
 # --- momentum's memory ----------------------------------------------------------------------
 
 def plot_momentum_decay(ax=None, gammas: Sequence[float] = (0.5, 0.9, 0.99), k_max: int = 60,
-                        colors: Mapping[float, str] | None = None) -> dict:
+                        colors: Mapping[float, str] | None = None,
+                        linestyles: Mapping[float, object] | None = None) -> dict:
     r"""The weight :math:`\gamma^k` of a gradient :math:`k` steps old in
     :math:`v_t = \sum_k \gamma^k \eta \nabla J_{t-k}`, with the slide's :math:`0.9^{22} \approx 0.0985` marked.
 
     Each curve is labelled with its horizon :math:`1/(1-\gamma)`; a grey line marks a tenth. Every
-    curve is Momentum's colour, told apart by its line style, unless ``colors`` maps a
-    :math:`\gamma` to its own (a notebook that colours each setting the same everywhere).
+    curve is Momentum's colour, told apart by its line style, unless ``colors`` (and
+    ``linestyles``) map a :math:`\gamma` to its own (a notebook that draws each setting the
+    same everywhere).
 
     Returns:
         ``{gamma: Line2D}``.
@@ -202,9 +204,9 @@ def plot_momentum_decay(ax=None, gammas: Sequence[float] = (0.5, 0.9, 0.99), k_m
     k = np.arange(0, k_max + 1)
     lines = {}
     for gamma in gammas:
-        style = {0.5: ":", 0.9: "-", 0.99: "--"}.get(gamma, "-.")  # the slides' 0.9 solid
+        style = (linestyles or {}).get(gamma) or {0.5: ":", 0.9: "-", 0.99: "--"}.get(gamma, "-.")  # 0.9 solid
         color = (colors or {}).get(gamma, COLORS["Momentum"])
-        lines[gamma] = ax.plot(k, gamma**k, style, color=color, lw=2.2 if gamma == 0.9 else 1.6,
+        lines[gamma] = ax.plot(k, gamma**k, linestyle=style, color=color, lw=2.2 if gamma == 0.9 else 1.6,
                                label=f"γ = {gamma}  (horizon {1 / (1 - gamma):.0f})")[0]
     ax.axhline(0.1, color="0.5", lw=0.8)
     ax.annotate("a tenth", (1, 0.1), xycoords=("axes fraction", "data"), xytext=(-4, 3), textcoords="offset points",

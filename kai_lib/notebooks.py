@@ -114,7 +114,11 @@ SLIDE_TYPES = ("slide", "subslide", "", "fragment", "skip", "notes")
 CONTINUE = ""
 FONTS_KEY = "@deathbeds/jupyterlab-fonts"  # where the deck keeps a cell's presentation styles
 PRESENTING = "body[data-jp-deck-mode='presenting'] &"
-LIVE_CALL = re.compile(r"(?<![\w.])(show|explore)\(")
+#: A call that puts something live on the screen: kai_lib's ``show(...)`` (an animation's
+#: player; not ``plt.show()``) or any ``explore...(...)`` (sliders: ``explore``,
+#: ``explore_basins``, ``explore_second_order``, ``moons.explore``).
+LIVE_CALL = re.compile(r"(?<![\w.])show\(|(?<!\w)explore\w*\(")
+WIDGET_MIME = "application/vnd.jupyter.widget-view+json"
 
 # px per line at 1280 px, JupyterLab 4's default theme: markdown 14 px text, code 13 px
 _MD_LINE, _MD_CHARS, _CODE_LINE, _CONTENT_WIDTH = 24.0, 150, 17.5, 1180
@@ -210,7 +214,7 @@ def presentation_cut(nb) -> list[tuple[str, float]]:
     - the title slide: the top navigation line and the H1 cell; the bottom navigation
       is skipped;
     - every ``##`` section and every ``###`` key point starts a slide;
-    - an animation (``show(``) or sliders (``explore(``) cell is a slide of its own;
+    - a live cell (:func:`live_kind`: an animation, or sliders) is a slide of its own;
     - set-up code (a code cell with no output: imports, helpers) is skipped; the
       exercises and any prose too long for a slide become speaker ``notes``;
     - the other cells go on the current slide (``""``) while it fits :data:`SLIDE_BUDGET`
@@ -223,7 +227,7 @@ def presentation_cut(nb) -> list[tuple[str, float]]:
     for i, cell in enumerate(nb.cells):
         tags = cell.get("metadata", {}).get("tags", [])
         height = cell_height(cell)
-        code_live = cell.cell_type == "code" and bool(LIVE_CALL.search(_code_only(cell.source)))
+        code_live = bool(live_kind(cell))
         level = _heading_level(cell)
         if NAV_TAG in tags:
             kind = "slide" if i == 0 else "skip"
@@ -259,6 +263,28 @@ def presentation_cut(nb) -> list[tuple[str, float]]:
 
 def _code_only(source: str) -> str:
     return "\n".join(line.split("#", 1)[0] for line in source.splitlines())
+
+
+def live_kind(cell) -> str:
+    """What a code cell puts live on a slide: ``"sliders"``, ``"animation"`` or ``""``.
+
+    Read from what the cell displays: a widget view among its outputs is sliders (every
+    widget of the project is an explorer), a GIF or a jshtml player is an animation (the
+    committed notebooks store each ``show(...)`` as a GIF). A cell with no outputs yet is
+    read from its code (:data:`LIVE_CALL`): an ``explore...(`` call is sliders, a
+    ``show(`` an animation.
+    """
+    if cell.cell_type != "code":
+        return ""
+    shows = [out.get("data", {}) for out in cell.get("outputs", [])]
+    if any(WIDGET_MIME in data for data in shows):
+        return "sliders"
+    if any("image/gif" in data or "_anim_img" in str(data.get("text/html", "")) for data in shows):
+        return "animation"
+    calls = [m.group(0) for m in LIVE_CALL.finditer(_code_only(cell.source))]
+    if any(call.startswith("explore") for call in calls):
+        return "sliders"
+    return "animation" if calls else ""
 
 
 def with_slides(nb):
@@ -308,11 +334,9 @@ def deck(nb) -> list[dict]:
         slide = slides[-1]
         slide["cells"].append(i)
         slide["height"] += cell_height(cell)
-        code = _code_only(cell.source) if cell.cell_type == "code" else ""
-        if "explore(" in code and LIVE_CALL.search(code):
-            slide["live"] = "sliders"
-        elif LIVE_CALL.search(code):
-            slide["live"] = slide["live"] or "animation"
+        live = live_kind(cell)
+        if live == "sliders" or (live and not slide["live"]):
+            slide["live"] = live
         zoom = cell.get("metadata", {}).get(FONTS_KEY, {}).get("styles", {}).get("", {}).get(PRESENTING, {})
         if "zoom" in zoom:
             slide["zoom"] = min(slide["zoom"], float(zoom["zoom"].rstrip("%")) / 100)

@@ -66,6 +66,24 @@ def linestyle_for(label: str):
     return next((style for name, style in LINESTYLES.items() if name.lower() == head), "-")
 
 
+def _check_linestyles(linestyles) -> dict:
+    """``{label: line style}`` (``None`` is none), each style one matplotlib accepts."""
+    if linestyles is None:
+        return {}
+    if not isinstance(linestyles, Mapping):
+        raise checks.WrongType(f"linestyles must be a mapping {{label: line style}} or None, "
+                               f"got {checks.shown(linestyles)}")
+    from matplotlib.lines import Line2D
+
+    for label, style in linestyles.items():
+        try:
+            Line2D([], [], linestyle=style)
+        except (ValueError, TypeError) as error:
+            raise ValueError(f"linestyles[{label!r}] must be a matplotlib line style ('-', '--', ':', '-.' "
+                             f"or (offset, (on, off, ...))), got {style!r}") from error
+    return dict(linestyles)
+
+
 def color_for(label: str, index: int = 0) -> str:
     """The colour of the optimizer a label names (``"Momentum, γ = 0.5"`` → Momentum's).
 
@@ -254,6 +272,7 @@ def plot_paths(
     markers: bool = True,
     levels=None,
     colors: Mapping[str, str] | None = None,
+    linestyles: Mapping[str, object] | None = None,
 ):
     """Several labelled trajectories over the contours of ``surface``.
 
@@ -268,6 +287,9 @@ def plot_paths(
         levels: contour levels, passed to :func:`plot_contours` (fewer levels, a lighter PNG).
         colors: ``{label: colour}`` for runs of one optimizer that must differ (two γ of
             Momentum); the others take their optimizer's colour (:func:`color_for`).
+        linestyles: ``{label: matplotlib line style}`` for such runs, so that they differ
+            in greyscale too (``"--"``, ``(0, (6, 2.5))``); the others take their
+            optimizer's (:func:`linestyle_for`).
 
     Returns:
         ``{label: [Line2D, ...]}``. A run that diverged ends in a red ✕ at its last finite
@@ -279,6 +301,7 @@ def plot_paths(
     contours = checks.boolean("contours", contours)
     legend = checks.boolean("legend", legend)
     markers = checks.boolean("markers", markers)
+    linestyles = _check_linestyles(linestyles)
     levels = _check_levels(surface, levels) if contours else None
     ax = _new_ax(ax)
     if contours:
@@ -292,7 +315,8 @@ def plot_paths(
         lines = []
         for j, seg in enumerate(_segments(traj.path)):
             style = dict(marker="o", markersize=style_now.marker) if markers and len(seg) <= 400 else {}
-            (line,) = ax.plot(*seg.T, color=color, lw=style_now.path_width, linestyle=linestyle_for(label),
+            (line,) = ax.plot(*seg.T, color=color, lw=style_now.path_width,
+                              linestyle=linestyles.get(label, linestyle_for(label)),
                               label=label if j == 0 and label else "_", zorder=3, **style)
             lines.append(line)
             if flags[j]:

@@ -230,3 +230,11 @@ def test_colors_tell_two_runs_of_one_optimizer_apart():
     assert anim.trails["Momentum, γ = 0.5"][0].get_color() == "#98df8a"
     assert anim.trails["Momentum, γ = 0.9"][0].get_color() == "#2ca02c"  # Momentum's own, from color_for
     assert "#98df8a" in anim.colors  # kept exact in the GIF's palette
+    dashed = animate(s, trajs, frames=5, linestyles={"Momentum, γ = 0.5": ":"})
+    assert dashed.trails["Momentum, γ = 0.5"][0].get_linestyle() == ":"
+    assert dashed.trails["Momentum, γ = 0.9"][0].get_linestyle() == "-"
+    assert [line.get_linestyle() for line in dashed._fig.axes[0].get_legend().get_lines()] == [":", "-"]
+    in_3d = animate(s, trajs, frames=5, view="3d", linestyles={"Momentum, γ = 0.9": "--"})
+    assert in_3d.trails["Momentum, γ = 0.9"][0].get_linestyle() == "--"
+    with pytest.raises(TypeError, match="linestyles must be a mapping"):
+        animate(s, trajs, linestyles=["--"])

@@ -157,6 +157,9 @@ def test_plot_momentum_decay_draws_gamma_to_the_k():
     lines = diagrams.plot_momentum_decay(ax, gammas=(0.5, 0.9), k_max=40, colors={0.5: "#98df8a"})
     np.testing.assert_allclose(lines[0.9].get_ydata(), 0.9 ** np.arange(41))
     assert lines[0.5].get_color() == "#98df8a" and lines[0.9].get_color() == diagrams.COLORS["Momentum"]
+    assert lines[0.5].get_linestyle() == ":" and lines[0.9].get_linestyle() == "-"  # the defaults
+    dashed = diagrams.plot_momentum_decay(gammas=(0.5, 0.9, 0.99), linestyles={0.5: (0, (5, 2)), 0.99: ":"})
+    assert [dashed[g].get_linestyle() for g in (0.5, 0.9, 0.99)] == ["--", "-", ":"]
     assert "(horizon 10)" in lines[0.9].get_label()
     assert any("0.0985" in t.get_text() for t in ax.texts)
     with pytest.raises(ValueError, match="k_max must be an integer >= 22"):

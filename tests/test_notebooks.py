@@ -13,7 +13,9 @@ import pytest
 from kai_lib import notebooks as nbtools
 
 PATHS = nbtools.notebook_paths()
-ALGORITHMS = [p for p in PATHS if re.match(r"0[1-8]-", p.name)]
+#: The notebooks that teach one method in the template: 01-08, the network (10, whose update
+#: rule is backpropagation's gradient fed to the slides' rules) and the second-order methods (11).
+ALGORITHMS = [p for p in PATHS if re.match(r"(0[1-8]|1[01])-", p.name)]
 TEMPLATE = ["The idea", "The update rule", "The code", "Watch it move", "Try it", "Key points", "In practice",
             "Summary", "Exercises"]
 EXPECTED = ["00-index", "01-gradient-descent", "02-sgd-minibatch", "03-momentum", "04-nag", "05-adagrad",
@@ -87,13 +89,14 @@ def test_algorithm_notebooks_follow_the_template(path):
     assert positions == sorted(positions), f"{path.name}: sections out of order: {found}"
     code = "\n".join(c.source for c in nb.cells if c.cell_type == "code")
     assert "inspect.getsource" in code, f"{path.name} must show kai_lib's code with inspect.getsource"
-    assert "explore(" in code and "show(" in code, f"{path.name} needs sliders (explore) and an animation (show)"
+    live = {nbtools.live_kind(c) for c in nb.cells}
+    assert {"sliders", "animation"} <= live, f"{path.name} needs sliders (explore...) and an animation (show): {live}"
 
 
 @pytest.mark.parametrize("path", PATHS, ids=lambda p: p.name)
 def test_unrepeatable_outputs_are_marked_for_nbval(path):
     for cell in read(path).cells:
-        if cell.cell_type == "code" and re.search(r"(?<![\w.])(show|explore)\(", cell.source):
+        if displays_live(cell):
             assert "NBVAL_IGNORE_OUTPUT" in cell.source, f"{path.name}: needs # NBVAL_IGNORE_OUTPUT:\n{cell.source}"
 
 
@@ -137,6 +140,22 @@ def slide_types(nb):
     return [c.get("metadata", {}).get("slideshow", {}).get("slide_type") for c in nb.cells]
 
 
+def displays_live(cell) -> bool:
+    """A cell that shows a widget or an animation, read from its outputs and its calls,
+    independently of :func:`kai_lib.notebooks.live_kind`: a widget view, a GIF or a jshtml
+    player stored, or kai_lib's ``show(`` or any ``explore...(`` called (not ``plt.show()``)."""
+    if cell.cell_type != "code":
+        return False
+    for out in cell.get("outputs", []):
+        data = out.get("data", {})
+        if "application/vnd.jupyter.widget-view+json" in data or "image/gif" in data:
+            return True
+        if "_anim_img" in data.get("text/html", ""):
+            return True
+    code = "\n".join(line.split("#", 1)[0] for line in cell.source.splitlines())
+    return bool(re.search(r"(?<![\w.])show\(|(?<![\w])explore\w*\(", code))
+
+
 @pytest.mark.parametrize("path", PATHS, ids=lambda p: p.name)
 def test_every_notebook_has_a_presentation_cut(path):
     nb = read(path)
@@ -144,10 +163,13 @@ def test_every_notebook_has_a_presentation_cut(path):
     missing = [i for i, k in enumerate(kinds) if k not in nbtools.SLIDE_TYPES]
     assert not missing, f"{path.name}: cells {missing} have no slide_type: run python -m kai_lib.notebooks slides"
     assert kinds[0] == "slide", f"{path.name}: the first cell must start a slide"
-    for cell, kind in zip(nb.cells, kinds, strict=True):
-        if cell.cell_type == "code" and nbtools.LIVE_CALL.search(nbtools._code_only(cell.source)):
-            assert kind == "slide", f"{path.name}: a live cell is {kind!r}, not a slide of its own:\n{cell.source}"
     slides = nbtools.deck(nb)
+    on_slide = {i: s for s in slides for i in s["cells"]}
+    for i, (cell, kind) in enumerate(zip(nb.cells, kinds, strict=True)):
+        if displays_live(cell):  # every animation and every widget: a slide of its own, marked live
+            assert kind == "slide", f"{path.name}: a live cell is {kind!r}, not a slide of its own:\n{cell.source}"
+            assert nbtools.live_kind(cell), f"{path.name}: the cut does not see this cell as live:\n{cell.source}"
+            assert on_slide[i]["live"], f"{path.name}: the slide of this cell is not marked live:\n{cell.source}"
     if path in ALGORITHMS:
         assert len(slides) >= 8, f"{path.name}: {len(slides)} slides"
         live = {s["live"] for s in slides}
@@ -200,3 +222,31 @@ def test_the_cut_is_idempotent_and_survives_nbstripout(tmp_path):
     assert slide_types(read(path)) == slide_types(nb)
     zooms = [c.metadata.get(nbtools.FONTS_KEY) for c in nb.cells]
     assert [c.metadata.get(nbtools.FONTS_KEY) for c in read(path).cells] == zooms
+
+
+def test_live_cells_are_read_from_what_they_display():
+    code, out = nbformat.v4.new_code_cell, nbformat.v4.new_output
+    widget = {"application/vnd.jupyter.widget-view+json": {"model_id": "m", "version_major": 2}, "text/plain": "HBox()"}
+    cases = {
+        "explore(optimizers.SGD, surfaces.BEALE)": "sliders",
+        "explore_basins(optimizers.Momentum, surfaces.HIMMELBLAU)": "sliders",
+        "w = moons.explore()\nw": "sliders",
+        "# NBVAL_IGNORE_OUTPUT\nexplore_second_order(surfaces.BEALE)": "sliders",
+        "show(animate(s, trajs))": "animation",
+        "show(moons.animate_boundaries(RUNS))": "animation",
+        "fig.tight_layout()\nplt.show()": "",
+        "plot(run(opt))  # explore(opt) would show sliders": "",  # a comment calls nothing
+        "explorer = 1": "",
+    }
+    for source, kind in cases.items():
+        got = nbtools.live_kind(code(source))
+        assert got == kind, (source, got)
+    shown = code("w")  # what the cell displays decides, whatever its code says
+    shown.outputs = [out("display_data", data=widget)]
+    assert nbtools.live_kind(shown) == "sliders"
+    gif = code("display(player)")
+    gif.outputs = [out("display_data", data={"image/gif": "R0lGODlh", "text/plain": "<GIF>"})]
+    assert nbtools.live_kind(gif) == "animation"
+    still = code("plt.show()")
+    still.outputs = [out("display_data", data={"image/png": "iVBORw0KGgo=", "text/plain": "<Figure>"})]
+    assert nbtools.live_kind(still) == "" and nbtools.live_kind(nbformat.v4.new_markdown_cell("explore(x)")) == ""

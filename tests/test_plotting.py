@@ -133,3 +133,22 @@ def test_colors_tell_two_runs_of_one_optimizer_apart():
     lines = plot_paths(s, trajs, colors={"Momentum, γ = 0.5": "#98df8a"})
     assert lines["Momentum, γ = 0.5"][0].get_color() == "#98df8a"
     assert lines["Momentum, γ = 0.9"][0].get_color() == COLORS["Momentum"]
+
+
+def test_linestyles_tell_two_runs_of_one_optimizer_apart_in_greyscale():
+    s = surfaces.RAVINE
+    trajs = {"Momentum, γ = 0.5": run(optimizers.Momentum(lr=0.1, gamma=0.5), s, steps=20),
+             "Momentum, γ = 0.9": run(optimizers.Momentum(lr=0.1, gamma=0.9), s, steps=20),
+             "NAG": run(optimizers.NAG(lr=0.1), s, steps=20)}
+    lines = plot_paths(s, trajs, linestyles={"Momentum, γ = 0.5": ":"})
+    assert lines["Momentum, γ = 0.5"][0].get_linestyle() == ":"
+    assert lines["Momentum, γ = 0.9"][0].get_linestyle() == "-"  # the others keep their optimizer's
+    assert lines["NAG"][0].get_linestyle() == "--"
+    legend = lines["NAG"][0].axes.get_legend().get_lines()
+    assert [line.get_linestyle() for line in legend] == [":", "-", "--"]  # and the legend shows them
+    custom = plot_paths(s, trajs, linestyles={"Momentum, γ = 0.9": (0, (5, 2))})
+    assert custom["Momentum, γ = 0.9"][0].get_linestyle() == "--"  # a dash pattern of its own
+    with pytest.raises(TypeError, match="linestyles must be a mapping"):
+        plot_paths(s, trajs, linestyles="--")
+    with pytest.raises(ValueError, match=r"linestyles\['NAG'\] must be a matplotlib line style"):
+        plot_paths(s, trajs, linestyles={"NAG": "dashes"})
