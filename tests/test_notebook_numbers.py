@@ -62,6 +62,7 @@ ALLOWED: dict[str, dict[str, str]] = {
         "0.9": "γ and β₁, the slides' defaults, kept in the sweep",
     },
     "00-index": {
+        "2.5": "the size of a notebook saved after a live run (2.5–12 MB), measured by saving one, not a cell's result",
         "0.0985": "the slide's 0.9^22, quoted in the list of notebooks; notebook 03 computes it",
         "0.999": "Adam's default beta2, a slide constant in the table of symbols",
         "10": "the base of 10^-8 and 10^-6, the slides' default epsilons, in the table of symbols",
