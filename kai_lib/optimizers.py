@@ -266,7 +266,7 @@ class Momentum(Optimizer):
         return theta - self.v
 
 
-class TorchMomentum(Optimizer):
+class TorchMomentum(Momentum):
     r"""Momentum as ``torch.optim.SGD(momentum=gamma)`` writes it: :math:`\eta` outside the velocity.
 
     .. math::
@@ -299,13 +299,7 @@ class TorchMomentum(Optimizer):
     Introduced in notebook ``03-momentum`` (key point: a schedule).
     """
 
-    state_names = ("buf",)
-
-    def __init__(self, lr: float = 0.01, gamma: float = 0.9):
-        self.lr = _check_lr(lr)
-        self.gamma = _check_unit("gamma", gamma)
-        self._hyper = {"lr": self.lr, "gamma": self.gamma}
-        self.reset()
+    state_names = ("buf",)  # the constructor is Momentum's: the same lr and gamma
 
     def step(self, theta, grad_fn):
         theta = self._as_array(theta)
