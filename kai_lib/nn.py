@@ -56,6 +56,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from . import schedules
 from .optimizers import Optimizer
 
 try:  # ships with scikit-learn (requirements.txt); without it BLAS keeps its own threads
@@ -371,11 +372,7 @@ def train(
         X_test = net._check_X(X_test, "X_test")
         y_test = net._check_y(y_test, len(X_test), "y_test")
     if schedule is not None:
-        if not callable(schedule):
-            raise ValueError(f"schedule must be a callable t -> lr_t or None, got {schedule!r}")
-        if "lr" not in optimizer.hyperparameters():
-            raise ValueError(f"schedule needs an optimizer with a learning rate lr; "
-                             f"{type(optimizer).__name__} has none")
+        schedules.check_for(optimizer, schedule)
     theta = net.init() if theta is None else net._check_theta(theta).copy()
 
     rng = np.random.default_rng(seed)
@@ -409,7 +406,7 @@ def train(
                 return grad
 
             if schedule is not None:
-                optimizer.lr = lr_per_step[t] = _check_schedule_value(schedule(t + 1), t + 1)
+                optimizer.lr = lr_per_step[t] = schedules.lr_at(schedule, t + 1)
             new = optimizer.step(theta, grad_fn)
             if not math.isfinite(batch_loss):
                 return False
@@ -471,9 +468,3 @@ def _one_blas_thread():
         _BLAS.append(ThreadpoolController())  # finding the libraries costs ~1 ms: once
     return _BLAS[0].limit(limits=1, user_api="blas")
 
-
-def _check_schedule_value(value, t: int) -> float:
-    if not (isinstance(value, (int, float, np.floating, np.integer)) and not isinstance(value, bool)
-            and math.isfinite(value) and value > 0):
-        raise ValueError(f"schedule must return a finite learning rate > 0, got {value!r} at step {t}")
-    return float(value)

@@ -10,13 +10,12 @@ Plots and animations take :class:`Trajectory` objects and nothing else.
 
 from __future__ import annotations
 
-import math
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 
 import numpy as np
 
-from . import checks
+from . import checks, schedules
 from .optimizers import Optimizer
 from .surfaces import Surface
 from .surfaces import get as get_surface
@@ -108,19 +107,11 @@ def _scheduled(optimizer: Optimizer, schedule):
     if schedule is None:
         yield lambda t: None
         return
-    if not callable(schedule):
-        raise TypeError(f"schedule must be a callable t -> lr (see kai_lib.schedules), got {schedule!r}")
-    if "lr" not in optimizer.hyperparameters():
-        raise ValueError(f"schedule needs an optimizer with a learning rate lr; {type(optimizer).__name__} has "
-                         f"none (its hyperparameters: {', '.join(optimizer.hyperparameters())})")
+    schedules.check_for(optimizer, schedule)
     saved = {name: getattr(optimizer, name) for name in optimizer.hyperparameters()}
 
     def set_lr(t: int) -> None:
-        lr = schedule(t)
-        if isinstance(lr, bool) or not (isinstance(lr, (int, float, np.integer, np.floating)) and math.isfinite(lr)
-                                       and lr > 0):
-            raise ValueError(f"schedule must give a finite learning rate > 0 at every step; at step {t} it gave {lr!r}")
-        optimizer.lr = float(lr)
+        optimizer.lr = schedules.lr_at(schedule, t)
 
     try:
         yield set_lr

@@ -30,6 +30,8 @@ from collections.abc import Callable
 
 import numpy as np
 
+from .checks import WrongType
+
 __all__ = [
     "Schedule",
     "constant",
@@ -297,3 +299,28 @@ def warmup(schedule: Callable[[int], float], steps: int) -> Schedule:
         return t / steps * peak if t <= steps else schedule(t - steps)
 
     return Schedule(rule, f"warmup({schedule!r}, steps={steps})")
+
+
+# --- what the two loops that apply a schedule share (run and nn.train; not schedules) -----
+
+def check_for(optimizer, schedule) -> None:
+    """Refuse ``schedule`` for ``optimizer`` unless it is a callable and the optimizer has an ``lr``.
+
+    ``kai_lib.run`` and ``kai_lib.nn.train`` call this before their first step. A
+    non-callable is a :class:`kai_lib.checks.WrongType` (a ``TypeError`` and a
+    ``ValueError``); an optimizer without a learning rate (AdaDelta) a ``ValueError``.
+    """
+    if not callable(schedule):
+        raise WrongType(f"schedule must be a callable t -> lr_t (see kai_lib.schedules) or None, got {schedule!r}")
+    names = optimizer.hyperparameters()
+    if "lr" not in names:
+        raise ValueError(f"schedule needs an optimizer with a learning rate lr; {type(optimizer).__name__} has "
+                         f"none (its hyperparameters: {', '.join(names)})")
+
+
+def lr_at(schedule: Callable[[int], float], t: int) -> float:
+    """``schedule(t)`` as a float, refused with a ``ValueError`` naming the step unless finite and > 0."""
+    lr = schedule(t)
+    if not (_is_number(lr) and math.isfinite(lr) and lr > 0):
+        raise ValueError(f"schedule must give a finite learning rate > 0 at every step; at step {t} it gave {lr!r}")
+    return float(lr)
