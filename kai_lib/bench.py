@@ -22,7 +22,12 @@ matplotlib.use("Agg")
 
 import numpy as np  # noqa: E402
 
-from . import optimizers, races, surfaces  # noqa: E402
+from . import (  # noqa: E402
+    optimizers,
+    races,
+    styles,  # noqa: E402
+    surfaces,
+)
 from .animation import animate, gif_bytes, jshtml  # noqa: E402
 from .basins import basin_map, start_grid  # noqa: E402
 from .runner import MAX_STEPS, run  # noqa: E402
@@ -89,10 +94,11 @@ def main(argv=None) -> int:
 
     s = surfaces.BEALE
     trajs = {n: run(optimizers.ALL[n](), s, steps=300) for n in optimizers.SLIDES}
-    for label, render in (("GIF", gif_bytes), ("jshtml player", jshtml)):
+    style = styles.current()  # what show() uses: the committed GIF, and the live player
+    for label, render, dpi in (("GIF", gif_bytes, style.gif_dpi), ("jshtml player", jshtml, style.player_dpi)):
         start = time.perf_counter()
-        out = render(animate(s, trajs, frames=60))
-        print(f"{label}: 7 racing paths, 60 frames at 72 dpi: {time.perf_counter() - start:.2f} s, "
+        out = render(animate(s, trajs, frames=60), dpi=dpi)
+        print(f"{label}: 7 racing paths, 60 frames at {dpi} dpi: {time.perf_counter() - start:.2f} s, "
               f"{len(out) / 1024:.0f} KiB")
 
     cost = basins_cost()
