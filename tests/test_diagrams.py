@@ -15,14 +15,7 @@ RAVINE = surfaces.RAVINE
 THETA, V = np.array([-4.8, -0.4]), np.array([-0.2, -1.6])  # one Momentum step (η 0.2, γ 0.9) from (−5, −2)
 
 
-@pytest.fixture(autouse=True)
-def no_show_and_close(monkeypatch):
-    def forbidden(*args, **kwargs):
-        raise AssertionError("kai_lib must not call plt.show()")
-
-    monkeypatch.setattr(plt, "show", forbidden)
-    yield
-    plt.close("all")
+pytestmark = pytest.mark.usefixtures("no_show_and_close")  # tests/conftest.py
 
 
 def test_lookahead_points_are_worked_out_by_hand():

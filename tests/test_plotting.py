@@ -12,15 +12,7 @@ from matplotlib.contour import QuadContourSet  # noqa: E402
 from kai_lib import COLORS, color_for, optimizers, plot_contours, plot_paths, plot_surface_3d, run, surfaces  # noqa: E402
 from kai_lib.plotting import contour_levels, divergence_mark  # noqa: E402
 
-
-@pytest.fixture(autouse=True)
-def no_show_and_close(monkeypatch):
-    def forbidden(*args, **kwargs):
-        raise AssertionError("kai_lib must not call plt.show()")
-
-    monkeypatch.setattr(plt, "show", forbidden)
-    yield
-    plt.close("all")
+pytestmark = pytest.mark.usefixtures("no_show_and_close")  # tests/conftest.py
 
 
 def test_every_optimizer_has_its_own_colour():
