@@ -13,8 +13,6 @@ Hessian) does not.
 from __future__ import annotations
 
 import ipywidgets as W
-from matplotlib.backends.backend_agg import FigureCanvasAgg
-from matplotlib.figure import Figure
 
 from . import optimizers
 from .plotting import color_for
@@ -55,6 +53,8 @@ class SecondOrderExplorer(Explorer):
         trajectory: the last run; ``optimizer``: the optimizer of the last run.
     """
 
+    _ranges_settable = False  # its slider ranges are fixed
+
     def __init__(self, surface: Surface | str = "beale", method: str = "BFGS", steps: int = 100,
                  initial: dict | None = None, figsize=(6.0, 4.5), dpi: int = 80):
         surface = get_surface(surface)
@@ -76,33 +76,11 @@ class SecondOrderExplorer(Explorer):
         s["x0"] = _slider("x0", surface.start[0], *surface.xlim)
         s["y0"] = _slider("y0", surface.start[1], *surface.ylim)
         s["surface"] = W.Dropdown(options=list(SURFACES), value=surface.name, description="surface", style=_STYLE)
-        self.status = W.HTML()
-        self.image = W.Image(format="png", layout=W.Layout(width=f"{int(figsize[0] * dpi)}px"))
-
-        self._figure = Figure(figsize=figsize, dpi=dpi)
-        FigureCanvasAgg(self._figure)
-        self._ax = self._figure.add_subplot()
-        self._backgrounds: dict[str, tuple] = {}
-        color = color_for("L-BFGS")
-        ax = self._ax
-        self._trail = ax.plot([], [], "-o", color=color, lw=2, markersize=2.5, animated=True)[0]
-        self._head = ax.plot([], [], "o", color=color, markeredgecolor="k", markersize=9, animated=True)[0]
-        self._start = ax.plot([], [], "o", color="white", markeredgecolor="k", markersize=8, animated=True)[0]
-        self._cross = ax.plot([], [], "X", color="red", markeredgecolor="k", markersize=14, animated=True)[0]
-
-        for name, value in (initial or {}).items():
-            if name not in s or name in ("surface", "steps"):
-                raise TypeError(f"initial: no slider named {name!r}; sliders: {', '.join(s)}")
-            s[name].value = value
-        s["surface"].observe(self._surface_changed, names="value")
-        for name, widget in s.items():
-            if name != "surface":
-                widget.observe(lambda change: self.update(), names="value")
-        W.HBox.__init__(self, [W.VBox([W.HTML("<b>Second-order methods</b>"), *s.values(), self.status]),
-                               self.image])
-        self.trajectory: Trajectory | None = None
+        self._ranges = {"lr": (1e-3, 2.0), "history": (1, 30), "damping": (0.0, 100.0),
+                        "x0": surface.xlim, "y0": surface.ylim}
         self.optimizer: optimizers.Optimizer | None = None
-        self.update()
+        self._build_picture(figsize, dpi, color_for("L-BFGS"))
+        self._finish(initial, "Second-order methods")
 
     def update(self, **values) -> Trajectory:
         """Run with the sliders' values (any overridden by ``values``) and redraw; returns the run.

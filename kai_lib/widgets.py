@@ -81,6 +81,8 @@ class Explorer(W.HBox):
         image: the ``ipywidgets.Image`` that shows the picture.
     """
 
+    #: whether explore(name=(low, high)) can widen a hyperparameter slider
+    _ranges_settable = True
     #: the surfaces the dropdown offers (an instance adds its own if it is not built in)
     _surfaces: dict[str, Surface] = SURFACES
 
@@ -122,16 +124,20 @@ class Explorer(W.HBox):
         self._ranges["x0"], self._ranges["y0"] = surface.xlim, surface.ylim
         self.sliders["surface"] = W.Dropdown(options=list(self._surfaces), value=surface.name,
                                              description="surface", style={"description_width": "90px"})
+        self._build_picture(figsize, dpi, color_for(optimizer_cls.__name__))
+        self._finish(initial, optimizer_cls.__name__)
+
+    # --- what every explorer shares: the picture, and the wiring of its sliders ----------------
+
+    def _build_picture(self, figsize, dpi: int, color: str) -> None:
+        """The status line, the image and the figure whose path artists are blitted, sized by the style."""
+        style = styles.current()
         self.status = W.HTML()
         self.image = W.Image(format="png", layout=W.Layout(width=f"{int(figsize[0] * dpi)}px"))
-
         self._figure = Figure(figsize=figsize, dpi=dpi)
         FigureCanvasAgg(self._figure)
-        self._ax = self._figure.add_subplot()
+        self._ax = ax = self._figure.add_subplot()
         self._backgrounds: dict[str, tuple] = {}
-        self._surface = None
-        color = color_for(optimizer_cls.__name__)
-        ax = self._ax
         self._trail = ax.plot([], [], "-o", color=color, lw=style.path_width + 0.4, markersize=style.marker,
                               animated=True)[0]
         self._head = ax.plot([], [], "o", color=color, markeredgecolor="k", markersize=9 * style.marks,
@@ -141,6 +147,8 @@ class Explorer(W.HBox):
         self._cross = ax.plot([], [], "X", color="red", markeredgecolor="k", markersize=14 * style.marks,
                               animated=True)[0]
 
+    def _finish(self, initial: dict | None, title: str) -> None:
+        """Set the ``initial`` slider values (checked), make every slider redraw, lay out, draw once."""
         for name, value in (initial or {}).items():
             if name not in self.sliders or name in ("surface", "steps"):
                 raise TypeError(f"initial: no slider named {name!r}; sliders: {', '.join(self.sliders)}")
@@ -149,8 +157,8 @@ class Explorer(W.HBox):
         for name, widget in self.sliders.items():
             if name != "surface":
                 widget.observe(lambda change: self.update(), names="value")
-        title = W.HTML(f"<b>{optimizer_cls.__name__}</b>")
-        super().__init__([W.VBox([title, *self.sliders.values(), self.status]), self.image])
+        W.HBox.__init__(self, [W.VBox([W.HTML(f"<b>{title}</b>"), *self.sliders.values(), self.status]),
+                               self.image])
         self.trajectory: Trajectory | None = None
         self.update()
 
@@ -162,11 +170,18 @@ class Explorer(W.HBox):
 
     def _check_initial(self, name: str, value):
         """An ``initial=`` value, refused (not clamped) if its slider cannot show it."""
-        if name == "eps_inside_sqrt":
+        widget = self.sliders[name]
+        if isinstance(widget, W.Checkbox):
             return checks.boolean(f"initial[{name!r}]", value)
+        if isinstance(widget, W.Dropdown):
+            return checks.choice(f"initial[{name!r}]", value, widget.options)
         low, high = self._ranges[name]
-        where = (f"the {name} slider's range; pass {name}=(low, high) to explore() to widen it"
-                 if name not in ("x0", "y0") else f"the {name} slider's range, the surface's view")
+        if name in ("x0", "y0"):
+            where = f"the {name} slider's range, the surface's view"
+        elif self._ranges_settable:
+            where = f"the {name} slider's range; pass {name}=(low, high) to explore() to widen it"
+        else:
+            where = f"the {name} slider's range"
         x = checks.number(f"initial[{name!r}]", value)
         if not low <= x <= high:
             raise ValueError(f"initial[{name!r}] must be in [{low:g}, {high:g}] ({where}), got {value!r}")

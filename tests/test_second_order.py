@@ -355,6 +355,21 @@ def test_second_order_sliders_at_their_extremes():
         explore_second_order("beale", method="Adam")
 
 
+def test_second_order_sliders_take_initial_values_and_refuse_what_they_cannot_show():
+    import matplotlib
+
+    matplotlib.use("Agg")
+    from kai_lib.second_order_widgets import explore_second_order
+
+    w = explore_second_order("beale", method="Newton", initial={"damping": 60.0, "method": "BFGS", "history": 5})
+    assert (w.sliders["damping"].value, w.sliders["method"].value, w.sliders["history"].value) == (60.0, "BFGS", 5)
+    for bad, message in (({"damping": 500.0}, r"initial\['damping'\] must be in \[0, 100\]"),
+                         ({"method": "Adam"}, r"initial\['method'\] must be one of"),
+                         ({"line_search": "no"}, r"initial\['line_search'\] must be True or False")):
+        with pytest.raises(ValueError, match=message):
+            explore_second_order("beale", initial=bad)
+
+
 # --- kai_lib.second_order: the race, the cost measurement and its fits --------------------------------------
 
 def test_race_quasi_newton_arrives_first_and_counts_agree_with_a_rerun():
