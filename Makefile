@@ -39,7 +39,7 @@ figures: $(STAMP)
 	$(PY) -m kai_lib.figures --out figures
 
 notebooks: $(STAMP)
-	$(PY) -m kai_lib.notebooks execute
+	$(PY) -m kai_lib.tools.nbtools execute
 
 lint: $(STAMP)
 	$(VENV)/bin/ruff check kai_lib tests

@@ -13,13 +13,13 @@ from .runner import Trajectory, run
 __all__ = ["optimizers", "surfaces", "run", "Trajectory"]
 __version__ = "0.1.0"
 
-from .animation import animate, save_gif, show  # noqa: E402
-from .plotting import COLORS, color_for, plot_contours, plot_paths, plot_surface_3d  # noqa: E402
+from .pictures.animation import animate, save_gif, show  # noqa: E402
+from .pictures.plotting import COLORS, color_for, plot_contours, plot_paths, plot_surface_3d  # noqa: E402
 
 __all__ += ["animate", "save_gif", "show", "COLORS", "color_for", "plot_contours", "plot_paths", "plot_surface_3d"]
-from .widgets import explore  # noqa: E402
+from .pictures.widgets import explore  # noqa: E402
 
 __all__ += ["explore"]
-from .styles import use_style  # noqa: E402
+from .pictures.styles import use_style  # noqa: E402
 
 __all__ += ["use_style"]

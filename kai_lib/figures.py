@@ -22,10 +22,10 @@ current directory) and nowhere else:
 ``basins_local_minima.png``  ... on the surface with a shallow and a deep minimum
 =========================  ==============================================================
 
-The race settings live in :mod:`kai_lib.races`. Every figure is deterministic: two
+The race settings live in :mod:`kai_lib.studies.races`. Every figure is deterministic: two
 runs write byte-identical files (no dates or software versions in the PNGs; seeded
 data). Each figure prints one progress line with its time in seconds. ``--style classroom``
-draws them for a projector (:mod:`kai_lib.styles`); ``figures/`` holds the notebook style.
+draws them for a projector (:mod:`kai_lib.pictures.styles`); ``figures/`` holds the notebook style.
 
 >>> from kai_lib import figures
 >>> figures.main(["--out", "/tmp/figs", "--only", "momentum_decay"])   # doctest: +SKIP
@@ -46,19 +46,21 @@ import matplotlib
 import matplotlib.pyplot as plt
 import numpy as np
 
-from . import optimizers, races, styles, surfaces
-from .animation import animate, save_gif
-from .basins import plot_basins
+from . import optimizers, surfaces
 from .data import make_regression
-from .diagrams import draw_nag_lookahead, plot_momentum_decay
-from .plotting import COLORS, mark_minima, plot_contours, plot_paths
+from .pictures import styles
+from .pictures.animation import animate, save_gif
+from .pictures.diagrams import draw_nag_lookahead, plot_momentum_decay
+from .pictures.plotting import COLORS, mark_minima, plot_contours, plot_paths
 from .runner import run
+from .studies import races
+from .studies.basins import plot_basins
 
 __all__ = ["FIGURES", "main", "race_gif", "race_gif_3d", "race_animation_3d", "basins_png"]
 
 #: PNG resolution: a 12 × 4.2 in figure is 1200 × 420 px.
 DPI = 100
-#: GIF resolution, in the notebook style (the style in use sets it: :mod:`kai_lib.styles`):
+#: GIF resolution, in the notebook style (the style in use sets it: :mod:`kai_lib.pictures.styles`):
 #: a 7 × 5.2 in animation at 104 dpi is 728 × 541 px.
 GIF_DPI = styles.STYLES["notebook"].gif_dpi
 #: No software version in the PNG, so the bytes do not change with matplotlib's.
@@ -66,7 +68,7 @@ _PNG_METADATA = {"Software": None}
 
 
 def _font(role: str) -> float:
-    """A text's size in points, from the style in use (:mod:`kai_lib.styles`)."""
+    """A text's size in points, from the style in use (:mod:`kai_lib.pictures.styles`)."""
     return styles.current().font(role)
 
 
@@ -84,7 +86,7 @@ def _save(fig, path: Path) -> None:
 # --- the three races -----------------------------------------------------------------------
 
 def race_gif(name: str, path: Path, dpi: int | None = None) -> Path:
-    """Animate the race :data:`kai_lib.races.RACES` ``[name]`` into the GIF ``path``."""
+    """Animate the race :data:`kai_lib.studies.races.RACES` ``[name]`` into the GIF ``path``."""
     r = races.RACES[name]
     trajs = races.race(name)
     labels = {opt: races.label(opt, r.settings[opt]) for opt in trajs}
@@ -116,7 +118,7 @@ GIF_DPI_3D = 80
 
 
 def race_gif_3d(name: str, path: Path, dpi: int = GIF_DPI_3D) -> Path:
-    """The race :data:`kai_lib.races.RACES` ``[name]`` over its surface in 3-D, from the
+    """The race :data:`kai_lib.studies.races.RACES` ``[name]`` over its surface in 3-D, from the
     race's camera (``elev``, ``azim``), into the GIF ``path`` (768 px wide at 80 dpi)."""
     anim = race_animation_3d(name)
     try:
@@ -149,7 +151,7 @@ def race_animation_3d(name: str, frames: int | None = None, figsize: tuple[float
 # --- basins of attraction --------------------------------------------------------------------
 
 def basins_png(name: str, path: Path) -> None:
-    """Every slide optimizer's basin map, :data:`kai_lib.races.BASINS` ``[name]``."""
+    """Every slide optimizer's basin map, :data:`kai_lib.studies.races.BASINS` ``[name]``."""
     b = races.BASINS[name]
     fig = plot_basins(races.basins(name), suptitle=(
         f"Where does each optimizer end? {b.n}×{b.n} starts on {b.surface.title}, {b.steps} steps, "
@@ -458,8 +460,8 @@ def learning_rate(path: Path) -> None:
 
 
 def noisy_moons(path: Path) -> None:
-    """Radford's fourth animation: seven optimizers train a network on noisy moons (kai_lib.moons)."""
-    from . import moons  # the network and its training are needed only here
+    """Radford's fourth animation: seven optimizers train a network on noisy moons (kai_lib.studies.moons)."""
+    from .studies import moons  # the network and its training are needed only here
 
     save_gif(moons.animate_boundaries(), path, dpi=moons.MOONS.dpi)
 
@@ -503,7 +505,7 @@ def _parser() -> argparse.ArgumentParser:
     parser.add_argument("--list", action="store_true", help="list the figure names and exit")
     parser.add_argument("--style", default="notebook", choices=list(styles.STYLES),
                         help="sizes for a laptop (notebook, the default: what figures/ holds) or a projector "
-                             "(classroom); see kai_lib.styles")
+                             "(classroom); see kai_lib.pictures.styles")
     return parser
 
 

@@ -13,7 +13,7 @@ from matplotlib.animation import FuncAnimation  # noqa: E402
 from PIL import Image, ImageChops  # noqa: E402
 
 from kai_lib import animate, optimizers, run, save_gif, show, surfaces  # noqa: E402
-from kai_lib.animation import ANIMATION_MODE_ENV, frame_steps  # noqa: E402
+from kai_lib.pictures.animation import ANIMATION_MODE_ENV, frame_steps  # noqa: E402
 
 
 @pytest.fixture(autouse=True)
@@ -153,7 +153,7 @@ def saddle_race():
 
 
 def test_animate_3d_draws_the_surface_once_and_moves_the_paths(saddle_race):
-    from kai_lib.animation import TrajectoryAnimation3D
+    from kai_lib.pictures.animation import TrajectoryAnimation3D
 
     s, trajs = saddle_race
     assert trajs["SGD, η = 2"].diverged

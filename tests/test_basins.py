@@ -8,8 +8,9 @@ import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
 import pytest  # noqa: E402
 
-from kai_lib import optimizers, races, surfaces  # noqa: E402
-from kai_lib.basins import (  # noqa: E402
+from kai_lib import optimizers, surfaces  # noqa: E402
+from kai_lib.studies import races
+from kai_lib.studies.basins import (  # noqa: E402
     DIVERGED,
     NONE,
     BasinMap,

@@ -39,7 +39,7 @@ from pathlib import Path
 import nbformat
 import pytest
 
-from kai_lib import notebooks as nbtools
+from kai_lib.tools import nbtools as nbtools
 
 try:
     from playwright.sync_api import Error as PlaywrightError

@@ -9,7 +9,8 @@ import numpy as np  # noqa: E402
 import pytest  # noqa: E402
 from matplotlib.artist import Artist  # noqa: E402
 
-from kai_lib import diagrams, optimizers, run, surfaces  # noqa: E402
+from kai_lib import optimizers, run, surfaces  # noqa: E402
+from kai_lib.pictures import diagrams
 
 RAVINE = surfaces.RAVINE
 THETA, V = np.array([-4.8, -0.4]), np.array([-0.2, -1.6])  # one Momentum step (η 0.2, γ 0.9) from (−5, −2)

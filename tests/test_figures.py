@@ -1,7 +1,7 @@
-"""python -m kai_lib.figures, and the race claims its animations make (kai_lib.races).
+"""python -m kai_lib.figures, and the race claims its animations make (kai_lib.studies.races).
 
 The claims are Radford's captions for the slides' three animations, written as numbers
-on the trajectories: if a setting in kai_lib.races changes the story, a test here fails.
+on the trajectories: if a setting in kai_lib.studies.races changes the story, a test here fails.
 """
 
 import itertools
@@ -10,8 +10,9 @@ import numpy as np
 import pytest
 from PIL import Image, ImageChops
 
-from kai_lib import animate, optimizers, plot_paths, races, run, save_gif, surfaces
+from kai_lib import animate, optimizers, plot_paths, run, save_gif, surfaces
 from kai_lib.figures import FIGURES, main
+from kai_lib.studies import races
 
 EXPECTED = {
     "long_valley.gif", "beale.gif", "saddle_point.gif", "momentum_ravine.png", "local_minima.png",
@@ -273,10 +274,10 @@ def test_basin_figures_show_seven_maps(generated):
         with Image.open(generated / name) as im:
             assert im.width >= 1400
 
-# --- noisy moons (kai_lib.moons) ------------------------------------------------------------------
+# --- noisy moons (kai_lib.studies.moons) ------------------------------------------------------------------
 
 def test_noisy_moons_gif_is_deterministic_classroom_sized_and_says_its_caption(generated, tmp_path):
-    from kai_lib import moons
+    from kai_lib.studies import moons
 
     assert main(["--out", str(tmp_path), "--only", "noisy_moons"]) == 0
     written = tmp_path / "noisy_moons.gif"

@@ -1,10 +1,11 @@
-"""kai_lib.moons: the noisy-moons race says what its caption says, and its widget answers."""
+"""kai_lib.studies.moons: the noisy-moons race says what its caption says, and its widget answers."""
 
 import numpy as np
 import pytest
 
-from kai_lib import moons, nn, optimizers
-from kai_lib.animation import TrajectoryAnimation
+from kai_lib import nn, optimizers
+from kai_lib.pictures.animation import TrajectoryAnimation
+from kai_lib.studies import moons
 
 
 @pytest.fixture(scope="module")

@@ -9,7 +9,7 @@ import pytest
 from kai_lib import data, nn, optimizers
 
 #: A learning rate per slide optimizer that trains the digits network well at batch 32
-#: (AdaDelta has none: its defaults). kai_lib.tuning tunes them on a grid (tests/test_tuning.py).
+#: (AdaDelta has none: its defaults). kai_lib.studies.tuning tunes them on a grid (tests/test_tuning.py).
 GOOD_LR = {"SGD": 0.1, "Momentum": 0.01, "NAG": 0.01, "Adagrad": 0.03, "RMSProp": 0.001, "Adam": 0.003}
 
 

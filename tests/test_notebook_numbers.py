@@ -21,7 +21,7 @@ from decimal import Decimal
 import nbformat
 import pytest
 
-from kai_lib import notebooks as nbtools
+from kai_lib.tools import nbtools as nbtools
 
 PATHS = nbtools.notebook_paths()
 

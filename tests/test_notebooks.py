@@ -10,7 +10,7 @@ import re
 import nbformat
 import pytest
 
-from kai_lib import notebooks as nbtools
+from kai_lib.tools import nbtools as nbtools
 
 PATHS = nbtools.notebook_paths()
 #: The notebooks that teach one method in the template: 01-08, the network (10, whose update
@@ -61,7 +61,7 @@ def test_navigation_is_first_and_last_and_up_to_date(path):
     titles = [nbtools.title_of(read(p)) for p in PATHS]
     expected = nbtools.nav_source(PATHS, PATHS.index(path), titles)
     for cell in (nb.cells[0], nb.cells[-1]):
-        assert nbtools.NAV_TAG in cell.metadata.get("tags", []), f"{path.name}: run python -m kai_lib.notebooks nav"
+        assert nbtools.NAV_TAG in cell.metadata.get("tags", []), f"{path.name}: run python -m kai_lib.tools.nbtools nav"
         assert cell.source == expected
     assert nbtools.title_of(nb), f"{path.name} has no H1 title"
     assert nb.cells[1].cell_type == "markdown" and nb.cells[1].source.startswith("# ")
@@ -142,7 +142,7 @@ def slide_types(nb):
 
 def displays_live(cell) -> bool:
     """A cell that shows a widget or an animation, read from its outputs and its calls,
-    independently of :func:`kai_lib.notebooks.live_kind`: a widget view, a GIF or a jshtml
+    independently of :func:`kai_lib.tools.nbtools.live_kind`: a widget view, a GIF or a jshtml
     player stored, or kai_lib's ``show(`` or any ``explore...(`` called (not ``plt.show()``)."""
     if cell.cell_type != "code":
         return False
@@ -161,7 +161,7 @@ def test_every_notebook_has_a_presentation_cut(path):
     nb = read(path)
     kinds = slide_types(nb)
     missing = [i for i, k in enumerate(kinds) if k not in nbtools.SLIDE_TYPES]
-    assert not missing, f"{path.name}: cells {missing} have no slide_type: run python -m kai_lib.notebooks slides"
+    assert not missing, f"{path.name}: cells {missing} have no slide_type: run python -m kai_lib.tools.nbtools slides"
     assert kinds[0] == "slide", f"{path.name}: the first cell must start a slide"
     slides = nbtools.deck(nb)
     on_slide = {i: s for s in slides for i in s["cells"]}

@@ -10,7 +10,7 @@ import pytest  # noqa: E402
 from matplotlib.contour import QuadContourSet  # noqa: E402
 
 from kai_lib import COLORS, color_for, optimizers, plot_contours, plot_paths, plot_surface_3d, run, surfaces  # noqa: E402
-from kai_lib.plotting import contour_levels, divergence_mark  # noqa: E402
+from kai_lib.pictures.plotting import contour_levels, divergence_mark  # noqa: E402
 
 pytestmark = pytest.mark.usefixtures("no_show_and_close")  # tests/conftest.py
 

@@ -28,7 +28,6 @@ from hypothesis import strategies as st  # noqa: E402
 
 from kai_lib import (  # noqa: E402
     animate,
-    bench,
     explore,
     figures,
     optimizers,
@@ -38,8 +37,9 @@ from kai_lib import (  # noqa: E402
     save_gif,
     surfaces,
 )
+from kai_lib.pictures.widgets import default_ranges  # noqa: E402
 from kai_lib.runner import Trajectory  # noqa: E402
-from kai_lib.widgets import default_ranges  # noqa: E402
+from kai_lib.tools import bench  # noqa: E402
 
 pytestmark = pytest.mark.filterwarnings("error")
 

@@ -30,7 +30,6 @@ from PIL import Image  # noqa: E402
 
 from kai_lib import (  # noqa: E402
     animate,
-    bench,
     checks,
     data,
     explore,
@@ -45,7 +44,8 @@ from kai_lib import (  # noqa: E402
     show,
     surfaces,
 )
-from kai_lib.animation import TrajectoryAnimation, frame_steps  # noqa: E402
+from kai_lib.pictures.animation import TrajectoryAnimation, frame_steps  # noqa: E402
+from kai_lib.tools import bench  # noqa: E402
 
 ALL = optimizers.ALL
 WITH_EPS = [name for name, cls in ALL.items() if "eps" in inspect.signature(cls).parameters]

@@ -13,7 +13,7 @@ import numpy as np
 import pytest
 
 from kai_lib import optimizers, plot_paths, run, schedules, surfaces
-from kai_lib.plotting import plot_schedule
+from kai_lib.pictures.plotting import plot_schedule
 
 matplotlib.use("Agg")
 
@@ -324,8 +324,8 @@ def test_the_docstring_examples_run():
 
 
 def test_the_fair_sweep_takes_a_schedule():
-    from kai_lib import comparison
-    from kai_lib.races import RACES
+    from kai_lib.studies import comparison
+    from kai_lib.studies.races import RACES
 
     cos = comparison.sweep("beale", ["RMSProp"], steps=30, schedule=lambda lr, steps: schedules.cosine(lr, total=steps))
     starts = comparison.start_points()["beale"]

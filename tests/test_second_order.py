@@ -7,8 +7,9 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from kai_lib import optimizers, run, second_order, surfaces
+from kai_lib import optimizers, run, surfaces
 from kai_lib.optimizers import BFGS, LBFGS, SECOND_ORDER, Newton
+from kai_lib.studies import second_order
 
 # J = ½θᵀAθ with A = diag(1, 2): every quantity of the first two steps is a small fraction.
 A_DIAG = np.array([1.0, 2.0])
@@ -327,7 +328,7 @@ def test_second_order_sliders_at_their_extremes():
     import matplotlib
 
     matplotlib.use("Agg")
-    from kai_lib.second_order_widgets import METHODS, explore_second_order
+    from kai_lib.studies.second_order_widgets import METHODS, explore_second_order
 
     w = explore_second_order("beale", method="Newton", steps=30)
     assert set(w.sliders) == {"method", "lr", "history", "damping", "line_search", "steps", "x0", "y0", "surface"}
@@ -359,7 +360,7 @@ def test_second_order_sliders_take_initial_values_and_refuse_what_they_cannot_sh
     import matplotlib
 
     matplotlib.use("Agg")
-    from kai_lib.second_order_widgets import explore_second_order
+    from kai_lib.studies.second_order_widgets import explore_second_order
 
     w = explore_second_order("beale", method="Newton", initial={"damping": 60.0, "method": "BFGS", "history": 5})
     assert (w.sliders["damping"].value, w.sliders["method"].value, w.sliders["history"].value) == (60.0, "BFGS", 5)
@@ -370,7 +371,7 @@ def test_second_order_sliders_take_initial_values_and_refuse_what_they_cannot_sh
             explore_second_order("beale", initial=bad)
 
 
-# --- kai_lib.second_order: the race, the cost measurement and its fits --------------------------------------
+# --- kai_lib.studies.second_order: the race, the cost measurement and its fits --------------------------------------
 
 def test_race_quasi_newton_arrives_first_and_counts_agree_with_a_rerun():
     for name, r in second_order.RACES.items():

@@ -14,7 +14,9 @@ import matplotlib.pyplot as plt  # noqa: E402
 import pytest  # noqa: E402
 from matplotlib.text import Text  # noqa: E402
 
-from kai_lib import animate, explore, figures, optimizers, races, run, styles, surfaces, use_style  # noqa: E402
+from kai_lib import animate, explore, figures, optimizers, run, surfaces, use_style  # noqa: E402
+from kai_lib.pictures import styles
+from kai_lib.studies import races
 
 SHOWN_WIDTH = 1280  # px: a projector
 CLASSROOM_MIN = 18.0  # px tall at SHOWN_WIDTH

@@ -1,9 +1,10 @@
-"""kai_lib.tuning: the fair sweep picks what its criterion says, and every tuned optimizer trains."""
+"""kai_lib.studies.tuning: the fair sweep picks what its criterion says, and every tuned optimizer trains."""
 
 import numpy as np
 import pytest
 
-from kai_lib import nn, optimizers, tuning
+from kai_lib import nn, optimizers
+from kai_lib.studies import tuning
 
 
 @pytest.fixture(scope="module")

@@ -9,8 +9,8 @@ matplotlib.use("Agg")
 import pytest  # noqa: E402
 
 from kai_lib import explore, optimizers, surfaces  # noqa: E402
+from kai_lib.pictures.widgets import default_ranges  # noqa: E402
 from kai_lib.runner import Trajectory  # noqa: E402
-from kai_lib.widgets import default_ranges  # noqa: E402
 
 PNG = b"\x89PNG"
 
@@ -126,7 +126,7 @@ def test_interactive_still_keeps_a_picture_of_its_figure():
     import ipywidgets as W
     import matplotlib.pyplot as plt
 
-    from kai_lib.widgets import interactive_still
+    from kai_lib.pictures.widgets import interactive_still
 
     def draw(n=3):
         fig, ax = plt.subplots(figsize=(2, 2))

@@ -1,6 +1,6 @@
 r"""Explanatory pictures that a notebook and :mod:`kai_lib.figures` draw: one place each.
 
-Built on :mod:`kai_lib.plotting` (floor 3 of the house). Like every plot helper here,
+Built on :mod:`kai_lib.pictures.plotting` (floor 3 of the house). Like every plot helper here,
 each function takes ``ax=None`` (or ``axes=None``), returns what it drew and never calls
 ``plt.show()``: the notebook cell that calls it keeps the one line that matters.
 
@@ -17,11 +17,11 @@ from collections.abc import Mapping, Sequence
 import matplotlib.pyplot as plt
 import numpy as np
 
-from . import optimizers, surfaces
+from .. import optimizers, surfaces
+from ..runner import Trajectory
+from ..surfaces import Surface
+from ..surfaces import get as get_surface
 from .plotting import COLORS, color_for, contour_levels, plot_contours, plot_paths
-from .runner import Trajectory
-from .surfaces import Surface
-from .surfaces import get as get_surface
 
 __all__ = ["draw_nag_lookahead", "lookahead_points", "mark_ends", "plot_escape", "plot_excess_loss",
            "plot_floor_profile", "plot_log_loss", "plot_momentum_decay", "plot_step_components", "steps_inside_view"]
@@ -383,7 +383,7 @@ def plot_floor_profile(surface: Surface | str, marks: Mapping[float, str], ax=No
 def plot_escape(surface: Surface | str, exact: Trajectory, noisy: Trajectory, ridge_x: float, axes=None,
                 shown: int = 3, color: str = "#2ca02c", levels=None) -> dict:
     """Noisy runs against the exact one on a surface with a shallow dip: a few of the noisy
-    paths over the contours (left, ``levels`` passed to :func:`~kai_lib.plotting.plot_contours`),
+    paths over the contours (left, ``levels`` passed to :func:`~kai_lib.pictures.plotting.plot_contours`),
     and where every noisy run ends along ``x`` (right).
 
     Returns:

@@ -27,7 +27,7 @@ dominates, and that tuning a single one often matters about as much as switching
 >>> table = tuning.tune(["SGD", "Adam"])          # doctest: +SKIP
 >>> print(table)                                   # doctest: +SKIP
 
-Introduced in notebook ``10-neural-network``. (Floor 4, beside :mod:`kai_lib.races`: the
+Introduced in notebook ``10-neural-network``. (Floor 4, beside :mod:`kai_lib.studies.races`: the
 settings of a comparison and its pictures.)
 """
 
@@ -39,8 +39,8 @@ from dataclasses import dataclass, field
 import matplotlib.pyplot as plt
 import numpy as np
 
-from . import data, nn, optimizers
-from .plotting import color_for
+from .. import data, nn, optimizers
+from ..pictures.plotting import color_for
 
 __all__ = ["Budget", "BUDGET", "GRID", "EPS_GRID", "CRITERION", "Tuned", "Table", "tune", "batch_size_study",
            "plot_sweep", "plot_curves", "plot_batch_sizes"]
@@ -183,7 +183,7 @@ def tune(names: Sequence[str] = optimizers.SLIDES, budget: Budget = BUDGET, grid
     for name in names:
         optimizers.get(name)  # unknown names: a KeyError that lists the known ones
     if not (isinstance(budget, Budget)):
-        raise TypeError(f"budget must be a kai_lib.tuning.Budget, got {budget!r}")
+        raise TypeError(f"budget must be a kai_lib.studies.tuning.Budget, got {budget!r}")
     if grid is not None:
         grid = np.asarray(grid, dtype=float)
         if grid.ndim != 1 or len(grid) < 2 or not np.all(np.isfinite(grid) & (grid > 0)):

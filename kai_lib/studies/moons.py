@@ -12,7 +12,7 @@ Every setting is in :data:`MOONS` and nowhere else; ``tests/test_figures.py`` ch
 caption as numbers. These are *not* tuned learning rates (notebook 10 tunes them on
 digits): η = 0.1 for the methods whose step is η times the gradient, η = 0.01 for
 RMSProp and Adam, whose first steps are about η per coordinate whatever the gradient
-(the slides' defaults, 0.001, times ten), and AdaDelta as in :mod:`kai_lib.races`.
+(the slides' defaults, 0.001, times ten), and AdaDelta as in :mod:`kai_lib.studies.races`.
 
 >>> from kai_lib import moons
 >>> runs = moons.train_all()          # {"SGD": History, ...}, θ kept after every epoch
@@ -40,9 +40,9 @@ from matplotlib.lines import Line2D
 from matplotlib.ticker import NullFormatter
 from PIL import Image
 
-from . import data, nn, optimizers
-from .animation import TrajectoryAnimation, frame_steps
-from .plotting import color_for
+from .. import data, nn, optimizers
+from ..pictures.animation import TrajectoryAnimation, frame_steps
+from ..pictures.plotting import color_for
 
 __all__ = ["Moons", "MOONS", "train_all", "first_epoch_at", "BoundaryAnimation", "animate_boundaries",
            "MoonsExplorer", "explore"]
@@ -154,7 +154,7 @@ def _limits(X):
 class BoundaryAnimation(TrajectoryAnimation):
     """Decision boundaries growing epoch by epoch, one panel per optimizer, and the loss curves.
 
-    A :class:`~kai_lib.animation.TrajectoryAnimation` in how it is drawn and saved (the
+    A :class:`~kai_lib.pictures.animation.TrajectoryAnimation` in how it is drawn and saved (the
     background once, only the moving artists per frame, one shared palette), so
     :func:`kai_lib.save_gif` and :func:`kai_lib.show` take it as they take a race.
     Each frame moves every image with ``set_data`` and every loss curve with ``set_data``.

@@ -6,7 +6,7 @@
 
 The picture is redrawn by blitting: the contours of each surface are rendered once,
 then only the path is drawn on top, so a slider answers within a few tens of ms
-(``python -m kai_lib.bench`` measures it).
+(``python -m kai_lib.tools.bench`` measures it).
 """
 
 from __future__ import annotations
@@ -21,13 +21,14 @@ from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
 from PIL import Image
 
-from . import checks, styles
-from . import optimizers as _optimizers
+from .. import checks
+from .. import optimizers as _optimizers
+from ..runner import MAX_STEPS, Trajectory, run
+from ..surfaces import ALL as SURFACES
+from ..surfaces import Surface
+from ..surfaces import get as get_surface
+from . import styles
 from .plotting import color_for, divergence_mark, mark_minima, plot_contours, tight_layout
-from .runner import MAX_STEPS, Trajectory, run
-from .surfaces import ALL as SURFACES
-from .surfaces import Surface
-from .surfaces import get as get_surface
 
 __all__ = ["Explorer", "StillInteractive", "explore", "default_ranges", "interactive_still"]
 

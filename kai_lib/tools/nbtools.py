@@ -1,8 +1,8 @@
 """Keep the notebook collection in shape: navigation cells, execution, clean outputs.
 
-    python -m kai_lib.notebooks nav              # rewrite the navigation cells
-    python -m kai_lib.notebooks slides [NN ...]  # rewrite the presentation cut, print the decks
-    python -m kai_lib.notebooks execute [NN ...] # nav, then run, cut and clean (make notebooks)
+    python -m kai_lib.tools.nbtools nav              # rewrite the navigation cells
+    python -m kai_lib.tools.nbtools slides [NN ...]  # rewrite the presentation cut, print the decks
+    python -m kai_lib.tools.nbtools execute [NN ...] # nav, then run, cut and clean (make notebooks)
 
 Every notebook in ``notebooks/`` is named ``NN-name.ipynb``; its first markdown H1 is its
 title. The navigation cells (previous | Contents | next), first and last in each
@@ -32,7 +32,7 @@ from pathlib import Path
 
 import nbformat
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 NOTEBOOKS = ROOT / "notebooks"
 NAV_TAG = "nav"
 INDEX = "00-index.ipynb"
@@ -418,7 +418,7 @@ def _repeatable(nb, name: str):
 
 
 def main(argv=None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m kai_lib.notebooks", description=__doc__.split("\n\n")[0])
+    parser = argparse.ArgumentParser(prog="python -m kai_lib.tools.nbtools", description=__doc__.split("\n\n")[0])
     sub = parser.add_subparsers(dest="command", required=True)
     sub.add_parser("nav", help="rewrite the navigation cells")
     sl = sub.add_parser("slides", help="rewrite the presentation cut (all notebooks, or those named); print the decks")

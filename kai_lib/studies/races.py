@@ -33,9 +33,9 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from . import optimizers, surfaces
+from .. import optimizers, surfaces
+from ..runner import Trajectory, run
 from .basins import BasinMap, basin_map
-from .runner import Trajectory, run
 
 __all__ = ["Race", "RACES", "race", "label", "Basins", "BASINS", "basins"]
 
@@ -224,7 +224,7 @@ def race(name: str) -> dict[str, Trajectory]:
 
 @dataclass(frozen=True)
 class Basins:
-    """A basin map of every slide optimizer (:mod:`kai_lib.basins`), at one race's settings.
+    """A basin map of every slide optimizer (:mod:`kai_lib.studies.basins`), at one race's settings.
 
     Attributes:
         surface: where the starts lie (an ``n``×``n`` grid over its view).

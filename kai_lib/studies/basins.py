@@ -19,13 +19,13 @@ minimum at a fixed step size (RMSProp: its step :math:`\eta g/\sqrt{G}` stays ab
 long). :attr:`BasinMap.nearest` still says which minimum it is closest to.
 
 >>> from kai_lib import optimizers, surfaces
->>> from kai_lib.basins import basin_map
+>>> from kai_lib.studies.basins import basin_map
 >>> m = basin_map(optimizers.SGD(lr=0.01), surfaces.HIMMELBLAU, n=40)
 >>> sorted(m.fractions())                                # doctest: +SKIP
 ['(-2.81, 3.13)', '(-3.78, -3.28)', '(3, 2)', '(3.58, -1.85)', 'diverged', 'none']
 
 :func:`plot_basins` draws one panel per optimizer; :func:`explore_basins` is the slider.
-The settings of the slides' optimizers for these maps live in :data:`kai_lib.races.BASINS`.
+The settings of the slides' optimizers for these maps live in :data:`kai_lib.studies.races.BASINS`.
 Introduced in notebooks ``03-momentum`` (the shallow minimum) and ``09-comparison``.
 """
 
@@ -39,11 +39,11 @@ import numpy as np
 from matplotlib import colors as mcolors
 from matplotlib.patches import Patch
 
-from . import styles
-from .optimizers import Optimizer
-from .runner import run
-from .surfaces import LOCAL_MINIMA_SHALLOW, Surface
-from .surfaces import get as get_surface
+from ..optimizers import Optimizer
+from ..pictures import styles
+from ..runner import run
+from ..surfaces import LOCAL_MINIMA_SHALLOW, Surface
+from ..surfaces import get as get_surface
 
 __all__ = ["BasinMap", "NONE", "DIVERGED", "MINIMUM_COLORS", "start_grid", "minima_of", "classify", "basin_map",
            "plot_basins", "explore_basins"]
@@ -270,7 +270,7 @@ def plot_basins(maps: Mapping[str, BasinMap] | BasinMap, axes=None, ncols: int |
         axes: the axes to draw into (one per map); default a new figure with ``ncols``
             columns (4; 2 in the ``"classroom"`` style) and the legend in a spare panel.
         panel_size: inches per panel (the style may scale the figure down to its
-            ``max_width``, see :mod:`kai_lib.styles`).
+            ``max_width``, see :mod:`kai_lib.pictures.styles`).
         fontsize: titles and legend (default 12 pt, 17 px at 100 dpi; the classroom
             style's title size).
         suptitle: the figure's title (default: the surface, steps and tolerance).

@@ -20,10 +20,11 @@ import numpy as np
 from matplotlib import colors as mcolors
 from matplotlib.axes import Axes
 
-from . import checks, styles
-from .runner import Trajectory, _check_start
-from .surfaces import Surface
-from .surfaces import get as get_surface
+from .. import checks
+from ..runner import Trajectory, _check_start
+from ..surfaces import Surface
+from ..surfaces import get as get_surface
+from . import styles
 
 __all__ = ["COLORS", "LINESTYLES", "color_for", "linestyle_for",
            "contour_levels", "divergence_mark", "mark_minima", "plot_contours", "plot_paths",

@@ -24,8 +24,8 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from . import optimizers, surfaces
-from .runner import Trajectory, run
+from .. import optimizers, surfaces
+from ..runner import Trajectory, run
 
 __all__ = [
     "Minimisation",

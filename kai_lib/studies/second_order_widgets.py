@@ -1,6 +1,6 @@
 """Sliders for the second-order methods: method, η, history m, damping λ and the start point.
 
->>> from kai_lib.second_order_widgets import explore_second_order
+>>> from kai_lib.studies.second_order_widgets import explore_second_order
 >>> w = explore_second_order("beale", method="Newton")      # display w in a notebook
 >>> traj = w.update(damping=60.0)                           # what moving a slider does
 
@@ -14,13 +14,13 @@ from __future__ import annotations
 
 import ipywidgets as W
 
-from . import optimizers
-from .plotting import color_for
-from .runner import Trajectory, run
-from .surfaces import ALL as SURFACES
-from .surfaces import Surface
-from .surfaces import get as get_surface
-from .widgets import Explorer, _slider
+from .. import optimizers
+from ..pictures.plotting import color_for
+from ..pictures.widgets import Explorer, _slider
+from ..runner import Trajectory, run
+from ..surfaces import ALL as SURFACES
+from ..surfaces import Surface
+from ..surfaces import get as get_surface
 
 __all__ = ["SecondOrderExplorer", "explore_second_order", "METHODS"]
 
@@ -45,7 +45,7 @@ def build_optimizer(method: str, surface: Surface, lr: float = 1.0, history: int
 
 
 class SecondOrderExplorer(Explorer):
-    """The widget :func:`explore_second_order` returns; drawing as :class:`kai_lib.widgets.Explorer`.
+    """The widget :func:`explore_second_order` returns; drawing as :class:`kai_lib.pictures.widgets.Explorer`.
 
     Attributes:
         sliders: ``method`` (dropdown), ``lr``, ``history``, ``damping``, ``line_search``

@@ -25,7 +25,11 @@ from matplotlib import colors as mcolors
 from matplotlib.animation import FuncAnimation, HTMLWriter, PillowWriter
 from PIL import Image
 
-from . import checks, styles
+from .. import checks
+from ..runner import Trajectory
+from ..surfaces import Surface
+from ..surfaces import get as get_surface
+from . import styles
 from .plotting import (
     _check_linestyles,
     _check_trajs,
@@ -38,9 +42,6 @@ from .plotting import (
     start_points,
     tight_layout,
 )
-from .runner import Trajectory
-from .surfaces import Surface
-from .surfaces import get as get_surface
 
 __all__ = ["TrajectoryAnimation", "TrajectoryAnimation3D", "animate", "animate_3d", "save_gif", "show",
            "ANIMATION_MODE_ENV", "MAX_FRAMES"]
@@ -201,7 +202,7 @@ def animate(
             whatever the run's length.
         interval: ms per frame (a number in [1, 60000]).
         title: the figure's title (default: the surface's).
-        figsize: the figure size in inches (default: the style's, see :mod:`kai_lib.styles`;
+        figsize: the figure size in inches (default: the style's, see :mod:`kai_lib.pictures.styles`;
             9.6 × 6.8 for the 3-D view).
         ax: draw into this axes instead of a new figure.
         legend: show a legend.
@@ -211,7 +212,7 @@ def animate(
         colors: ``{label: colour}`` for runs of one optimizer that must differ (two γ of
             Momentum); the others take their optimizer's colour.
         linestyles: ``{label: line style}`` for such runs, so that they differ in
-            greyscale too (as :func:`~kai_lib.plotting.plot_paths`).
+            greyscale too (as :func:`~kai_lib.pictures.plotting.plot_paths`).
         view: ``"2d"`` (contours, the default) or ``"3d"``: the surface in 3-D, drawn by
             :func:`animate_3d`, which takes the camera (``elev``, ``azim``), ``zlim`` and
             the rest as further keywords (``ax`` is not used there).
@@ -365,7 +366,7 @@ def show(anim: FuncAnimation, mode: str | None = None, dpi: int | None = None):
             a small GIF, which is what ``make notebooks`` commits. Default: the
             environment variable ``KAI_LIB_ANIMATION``, else ``"jshtml"``.
         dpi: the resolution of the frames (default: the style's ``player_dpi`` for the
-            player, ``gif_dpi`` for the GIF; see :mod:`kai_lib.styles`).
+            player, ``gif_dpi`` for the GIF; see :mod:`kai_lib.pictures.styles`).
 
     Returns:
         An object the notebook displays (put ``show(anim)`` last in a cell).

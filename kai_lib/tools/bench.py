@@ -1,6 +1,6 @@
 """Benchmarks, measured and reported, never enforced by a timed test.
 
-    python -m kai_lib.bench          # slider latency of explore(), animation rendering, basin maps
+    python -m kai_lib.tools.bench          # slider latency of explore(), animation rendering, basin maps
                                      # (and the network: a digits epoch, a moons widget update)
 
 Slider latency is the time from setting a slider's value to the widget holding the new
@@ -22,16 +22,13 @@ matplotlib.use("Agg")
 
 import numpy as np  # noqa: E402
 
-from . import (  # noqa: E402
-    optimizers,
-    races,
-    styles,  # noqa: E402
-    surfaces,
-)
-from .animation import animate, gif_bytes, jshtml  # noqa: E402
-from .basins import basin_map, start_grid  # noqa: E402
-from .runner import MAX_STEPS, run  # noqa: E402
-from .widgets import explore  # noqa: E402
+from .. import optimizers, surfaces  # noqa: E402
+from ..pictures import styles  # noqa: E402
+from ..pictures.animation import animate, gif_bytes, jshtml  # noqa: E402
+from ..pictures.widgets import explore  # noqa: E402
+from ..runner import MAX_STEPS, run  # noqa: E402
+from ..studies import races  # noqa: E402
+from ..studies.basins import basin_map, start_grid  # noqa: E402
 
 
 def slider_latency(optimizer_name: str, surface: str, steps: int = 300, changes: int = 40) -> list[float]:
@@ -54,7 +51,7 @@ def slider_latency(optimizer_name: str, surface: str, steps: int = 300, changes:
 
 def basins_cost(n: int = 200, steps: int = 500) -> dict[str, tuple[float, float]]:
     """Seconds and peak traced MB of the Himmelblau basin maps: ``"seven"`` (every slide
-    optimizer at :data:`kai_lib.races.BASINS` settings, ``record_every=steps``), and SGD
+    optimizer at :data:`kai_lib.studies.races.BASINS` settings, ``record_every=steps``), and SGD
     alone both ways: ``"SGD thinned"`` and ``"SGD full path"`` (``record_every=1``)."""
     b = races.BASINS["himmelblau"]
     grid = start_grid(b.surface, n)
@@ -79,7 +76,7 @@ def basins_cost(n: int = 200, steps: int = 500) -> dict[str, tuple[float, float]
 
 
 def main(argv=None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m kai_lib.bench", description=__doc__.split("\n\n")[0])
+    parser = argparse.ArgumentParser(prog="python -m kai_lib.tools.bench", description=__doc__.split("\n\n")[0])
     parser.add_argument("--steps", type=int, default=300, help="steps per run (default 300)")
     args = parser.parse_args(argv)
     if not 1 <= args.steps <= MAX_STEPS:
@@ -113,7 +110,8 @@ def main(argv=None) -> int:
 
 def network_times(repeats: int = 5) -> None:
     """One epoch of digits at batch 32 (target < 50 ms), and one update of the moons widget (< 1 s)."""
-    from . import data, moons, nn
+    from .. import data, nn
+    from ..studies import moons
 
     X_train, X_test, y_train, y_test = data.digits()
     net = nn.MLP([64, 32, 10], seed=0)

@@ -18,7 +18,7 @@ the real optimizer, and :func:`first_step_table` / :func:`eps_placement` print i
 few gradients and settings. Notebook ``05-adagrad`` derives it; 06–08 refer back to it.
 
 **A fair learning-rate sweep** (notebook ``09-comparison``): every optimizer of the slides,
-on each of the three races of :mod:`kai_lib.races`, at 9 learning rates half a decade apart
+on each of the three races of :mod:`kai_lib.studies.races`, at 9 learning rates half a decade apart
 (AdaDelta, which has none, at 9 values of ε), from 8 seeded start points at once, scored by
 a stated criterion (:func:`score`). :func:`sweep` runs it, :func:`best_table` prints each
 optimizer's best setting, and :func:`heat_map` draws the whole sweep as an
@@ -40,9 +40,9 @@ import matplotlib.pyplot as plt
 import numpy as np
 from matplotlib import colors as mcolors
 
-from . import optimizers
+from .. import optimizers
+from ..runner import Trajectory, run
 from .races import RACES
-from .runner import Trajectory, run
 
 __all__ = ["first_step", "first_step_formula", "first_step_table", "eps_placement",
            "LRS", "EPSILONS", "STEPS", "N_STARTS", "start_points", "make", "score", "Sweep", "sweep",
@@ -171,7 +171,7 @@ class Sweep:
     """One race's sweep: per optimizer, the swept values, their scores and which blew up.
 
     Attributes:
-        race: the race's name (a key of :data:`kai_lib.races.RACES`).
+        race: the race's name (a key of :data:`kai_lib.studies.races.RACES`).
         steps: the budget.
         values: optimizer → the swept values (η, or ε for AdaDelta).
         scores: optimizer → one score per value (``inf`` = fails); lower is better.
