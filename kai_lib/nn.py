@@ -120,6 +120,17 @@ class MLP:
     def n_classes(self) -> int:
         return self.sizes[-1]
 
+    @property
+    def shapes(self) -> list[tuple[int, ...]]:
+        """The shapes of θ's consecutive blocks, ``[(n_in, n_out), (n_out,), ...]``: W_1, b_1, W_2, b_2, ...
+
+        What the matrix optimizers (``optimizers.Shampoo``, ``Adafactor``, ``Muon``) take as ``shapes``.
+
+        >>> MLP([64, 32, 10]).shapes
+        [(64, 32), (32,), (32, 10), (10,)]
+        """
+        return [blocks for _, shape, _ in self._slices for blocks in (shape, (shape[1],))]
+
     def init(self, seed: int | None = None) -> np.ndarray:
         """A fresh θ of shape ``(P,)``: Glorot-uniform (tanh) or He-normal (ReLU) weights, zero biases.
 

@@ -1171,3 +1171,790 @@ class LBFGS(_QuasiNewton):
 SECOND_ORDER: dict[str, type[Optimizer]] = {"Newton": Newton, "BFGS": BFGS, "L-BFGS": LBFGS}
 
 __all__ += ["Newton", "BFGS", "LBFGS", "SECOND_ORDER", "CURVATURE_THRESHOLD"]
+
+
+# --- after Adam: Lion, RAdam, Schedule-Free, Prodigy, Shampoo, Adafactor, Muon ------------------
+#
+# What the deck's closing question became. Each class follows its paper's rule line for line and,
+# where the reference implementation differs from the paper, the reference (the variant that
+# tests/test_after_adam.py checks against tests/reference/after_adam_reference.json); the
+# docstring says where. Lion, RAdam and Schedule-Free are element-wise: theta may be a batch of
+# points. Prodigy's d and the matrix methods' blocks work per point over the last axis of theta,
+# (..., P), so a batch (n, 2) of start points moves as n separate runs.
+
+#: The shapes of the blocks of a flat theta: ``[(64, 32), (32,), (32, 10), (10,)]``.
+Shapes = list[tuple[int, ...]]
+
+
+def _check_shapes(shapes) -> Shapes | None:
+    """``None`` (one vector block) or a non-empty sequence of shapes ``(m, n)`` or ``(n,)`` of integers >= 1."""
+    if shapes is None:
+        return None
+    allowed = "None or a non-empty list of block shapes (m, n) or (n,) of integers >= 1, e.g. MLP(...).shapes"
+    try:
+        blocks = [tuple(s) for s in shapes]
+    except TypeError:
+        raise checks.WrongType(f"shapes must be {allowed}, got {checks.shown(shapes)}") from None
+    for s in blocks:
+        if not (1 <= len(s) <= 2 and all(isinstance(k, (int, np.integer)) and not isinstance(k, bool) and k >= 1
+                                          for k in s)):
+            raise ValueError(f"shapes must be {allowed}, got {checks.shown(shapes)}")
+    if not blocks:
+        raise ValueError(f"shapes must be {allowed}, got {checks.shown(shapes)}")
+    return [tuple(int(k) for k in s) for s in blocks]
+
+
+def _blocks(theta: np.ndarray, shapes: Shapes | None) -> list[tuple[slice, tuple[int, ...]]]:
+    """``(slice of the last axis, block shape)`` for each block of ``theta`` ``(..., P)``."""
+    if theta.ndim == 0:
+        raise ValueError("theta must be a vector (P,) or a batch of vectors (..., P), got a scalar")
+    P = theta.shape[-1]
+    if shapes is None:
+        return [(slice(0, P), (P,))]
+    out, start = [], 0
+    for s in shapes:
+        size = int(np.prod(s))
+        out.append((slice(start, start + size), s))
+        start += size
+    if start != P:
+        raise ValueError(f"shapes must cover theta: the blocks {shapes} hold {start} numbers, "
+                         f"theta's last axis has {P}")
+    return out
+
+
+def _block(x: np.ndarray, where: slice, shape: tuple[int, ...]) -> np.ndarray:
+    """The block of ``x`` ``(..., P)`` at ``where``, shaped ``(..., *shape)``."""
+    return x[..., where].reshape(x.shape[:-1] + shape)
+
+
+def _flat(blocks: list[np.ndarray], lead: tuple[int, ...]) -> np.ndarray:
+    """The blocks ``(..., *shape)`` joined back into one ``(..., P)``."""
+    return np.concatenate([b.reshape(lead + (-1,)) for b in blocks], axis=-1)
+
+
+def _rms(x: np.ndarray, ndim: int) -> np.ndarray:
+    """The root mean square over the last ``ndim`` axes, kept as size-1 axes (one number per point)."""
+    axes = tuple(range(-ndim, 0))
+    return np.sqrt(np.mean(x**2, axis=axes, keepdims=True))
+
+
+class Lion(Optimizer):
+    r"""Lion: keep only the momentum and step with its sign (found by a program search).
+
+    .. math::
+        c_t &= \beta_1 m_{t-1} + (1 - \beta_1)\, g_t \\
+        \theta_t &= \theta_{t-1} - \eta \left(\mathrm{sign}(c_t) + \lambda\, \theta_{t-1}\right) \\
+        m_t &= \beta_2 m_{t-1} + (1 - \beta_2)\, g_t
+
+    Every coordinate moves by exactly ±η (plus the decay) each step: Adam's first step,
+    :math:`\eta\,\mathrm{sign}(g)`, made the rule. The step's direction interpolates with
+    :math:`\beta_1`, the memory with the slower :math:`\beta_2`. One state array, ``m``: half of
+    Adam's. sign(0) = 0: a coordinate with no gradient and no momentum does not move.
+
+    Args:
+        lr: :math:`\eta` (default 1e-4, lion-pytorch's; the paper advises 3-10× smaller than AdamW's).
+        beta1: the interpolation :math:`\beta_1` (default 0.9).
+        beta2: the momentum's decay :math:`\beta_2` (default 0.99).
+        weight_decay: :math:`\lambda` (default 0.0), decoupled as in AdamW: θ ← θ(1 − ηλ).
+
+    State: ``m``, the momentum.
+
+    Note:
+        The paper (Algorithm 2), lion-pytorch 0.2.5 (``lion_pytorch.Lion``) and this class are the
+        same rule; lion-pytorch applies the decay first, ``θ ← θ(1 − ηλ) − η sign(c)``, which is
+        the paper's line multiplied out. Its ``decoupled_weight_decay`` option is not here.
+
+    >>> opt = Lion(lr=0.1)
+    >>> opt.step(np.array([1.0, -2.0]), lambda th: 2 * th)
+    array([ 0.9, -1.9])
+
+    Reference: Chen et al. (2023), "Symbolic Discovery of Optimization Algorithms",
+    https://arxiv.org/abs/2302.06675. Introduced in notebook ``12-after-adam``.
+    """
+
+    state_names = ("m",)
+
+    def __init__(self, lr: float = 1e-4, beta1: float = 0.9, beta2: float = 0.99, weight_decay: float = 0.0):
+        self.lr = _check_lr(lr)
+        self.beta1 = _check_unit("beta1", beta1)
+        self.beta2 = _check_unit("beta2", beta2)
+        self.weight_decay = _check_nonnegative("weight_decay", weight_decay)
+        self._hyper = {"lr": self.lr, "beta1": self.beta1, "beta2": self.beta2, "weight_decay": self.weight_decay}
+        self.reset()
+
+    def step(self, theta, grad_fn):
+        theta = self._as_array(theta)
+        if self.m is None:
+            self.m = np.zeros_like(theta)
+        g = grad_fn(theta)
+        c = self.beta1 * self.m + (1 - self.beta1) * g
+        theta = theta - self.lr * (np.sign(c) + self.weight_decay * theta)
+        self.m = self.beta2 * self.m + (1 - self.beta2) * g
+        return theta
+
+
+class RAdam(Optimizer):
+    r"""RAdam: Adam whose adaptive step is switched on only once its variance is tractable.
+
+    .. math::
+        m_t &= \beta_1 m_{t-1} + (1 - \beta_1) g_t, \qquad v_t = \beta_2 v_{t-1} + (1 - \beta_2) g_t^2,
+        \qquad \hat m_t = \frac{m_t}{1 - \beta_1^t} \\
+        \rho_\infty &= \frac{2}{1 - \beta_2} - 1, \qquad
+        \rho_t = \rho_\infty - \frac{2 t \beta_2^t}{1 - \beta_2^t} \\
+        \text{if } \rho_t > 5:&\quad
+        l_t = \frac{\sqrt{1 - \beta_2^t}}{\sqrt{v_t} + \epsilon}, \quad
+        r_t = \sqrt{\frac{(\rho_t - 4)(\rho_t - 2)\rho_\infty}{(\rho_\infty - 4)(\rho_\infty - 2)\rho_t}},
+        \quad \theta \leftarrow \theta - \eta\, r_t\, \hat m_t\, l_t \\
+        \text{else:}&\quad \theta \leftarrow \theta - \eta\, \hat m_t \qquad \text{(momentum SGD)}
+
+    :math:`\rho_t` is the length of the simple moving average that :math:`v_t` approximates. In
+    the first steps it is too short for :math:`1/\sqrt{v_t}` to have a finite variance, so RAdam
+    takes plain (bias-corrected) momentum steps; afterwards the rectifier :math:`r_t` (rising
+    towards 1) scales Adam's step down by as much as its variance is too large: a warm-up
+    derived rather than tuned. With β₂ = 0.999 the adaptive step starts at t = 6.
+
+    Args:
+        lr: :math:`\eta` (default 1e-3).
+        beta1, beta2: defaults 0.9, 0.999.
+        eps: :math:`\epsilon` (default 1e-8), added to :math:`\sqrt{v_t}` as torch does.
+
+    State: ``m``, ``v``, ``t``.
+
+    Note:
+        As ``torch.optim.RAdam`` (2.13): the threshold is ρ_t > 5 and ε is added to
+        :math:`\sqrt{v_t}` before the bias correction. The paper's Algorithm 2 switches at
+        ρ_t > 4 and has no ε, :math:`l_t = \sqrt{(1 - \beta_2^t)/v_t}`; its official code
+        uses 5 too. torch's ``weight_decay`` and ``decoupled_weight_decay`` are not here.
+
+    >>> opt = RAdam(lr=0.1)
+    >>> opt.step(np.array([1.0, -2.0]), lambda th: 2 * th)
+    array([ 0.8, -1.6])
+
+    Reference: Liu et al. (2020), "On the Variance of the Adaptive Learning Rate and Beyond",
+    ICLR, https://arxiv.org/abs/1908.03265. Introduced in notebook ``12-after-adam``.
+    """
+
+    state_names = ("m", "v", "t")
+
+    def __init__(self, lr: float = 1e-3, beta1: float = 0.9, beta2: float = 0.999, eps: float = 1e-8):
+        self.lr = _check_lr(lr)
+        self.beta1 = _check_unit("beta1", beta1)
+        self.beta2 = _check_unit("beta2", beta2)
+        self.eps = _check_nonnegative("eps", eps)
+        self._hyper = {"lr": self.lr, "beta1": self.beta1, "beta2": self.beta2, "eps": self.eps}
+        self.reset()
+
+    def rectifier(self, t: int) -> float:
+        r""":math:`r_t`, or 0 where :math:`\rho_t \le 5` (a momentum step, no adaptive step)."""
+        rho_inf = 2 / (1 - self.beta2) - 1
+        rho_t = rho_inf - 2 * t * self.beta2**t / (1 - self.beta2**t)
+        if rho_t <= 5:
+            return 0.0
+        return ((rho_t - 4) * (rho_t - 2) * rho_inf / ((rho_inf - 4) * (rho_inf - 2) * rho_t)) ** 0.5
+
+    def step(self, theta, grad_fn):
+        theta = self._as_array(theta)
+        if self.m is None:
+            self.m = np.zeros_like(theta)
+            self.v = np.zeros_like(theta)
+        self.t += 1
+        g = grad_fn(theta)
+        self.m = self.beta1 * self.m + (1 - self.beta1) * g
+        self.v = self.beta2 * self.v + (1 - self.beta2) * g**2
+        m_hat = self.m / (1 - self.beta1**self.t)
+        r_t = self.rectifier(self.t)
+        if r_t == 0:
+            return theta - self.lr * m_hat
+        l_t = self._divide(np.sqrt(1 - self.beta2**self.t), np.sqrt(self.v) + self.eps)
+        return theta - m_hat * self.lr * l_t * r_t  # torch's order of the products
+
+
+class _ScheduleFree(Optimizer):
+    r"""What Schedule-Free SGD and AdamW share: the averaging weights and the warm-up.
+
+    :math:`c_{t+1} = w_t / \sum_{i \le t} w_i` with :math:`w_t = (t+1)^r\, \gamma_{\max}^{p}`
+    (``r``, ``weight_lr_power`` = p, :math:`\gamma_{\max}` the largest learning rate so far);
+    with no warm-up :math:`\gamma_{\max}` is constant and :math:`c_{t+1} = 1/(t+1)` at r = 0:
+    x is the plain average of the z's.
+    """
+
+    def _init_common(self, lr: float, weight_decay: float, warmup_steps: int, r: float,
+                     weight_lr_power: float) -> None:
+        self.lr = _check_lr(lr)
+        self.weight_decay = _check_nonnegative("weight_decay", weight_decay)
+        self.warmup_steps = checks.integer("warmup_steps", warmup_steps, low=0)
+        self.r = _check_nonnegative("r", r)
+        self.weight_lr_power = _check_nonnegative("weight_lr_power", weight_lr_power)
+
+    def reset(self) -> None:
+        super().reset()
+        self.weight_sum = 0.0
+        self.lr_max = -1.0
+
+    def _lr_and_weight(self) -> tuple[float, float]:
+        """This step's learning rate :math:`\\gamma_t` and averaging weight :math:`c_{t+1}`; counts the step."""
+        k = self.t
+        lr = self.lr * ((k + 1) / self.warmup_steps if k < self.warmup_steps else 1.0)
+        self.lr_max = max(lr, self.lr_max)
+        weight = (k + 1) ** self.r * self.lr_max**self.weight_lr_power
+        self.weight_sum = self.weight_sum + weight
+        c = weight / self.weight_sum if self.weight_sum else 0.0
+        self.t = k + 1
+        return lr, c
+
+
+class ScheduleFreeSGD(_ScheduleFree):
+    r"""Schedule-Free SGD: no schedule and no stopping time; the running average is the answer.
+
+    Three sequences: z takes plain SGD steps, x is the average of the z's, and the gradient is
+    taken at y, between them:
+
+    .. math::
+        y_t &= (1 - \beta)\, z_t + \beta\, x_t \\
+        z_{t+1} &= z_t - \gamma\, \nabla J(y_t) \\
+        x_{t+1} &= (1 - c_{t+1})\, x_t + c_{t+1}\, z_{t+1}, \qquad c_{t+1} = \frac{1}{t+1}
+
+    (the weights :math:`c` with warm-up and ``r``: :class:`_ScheduleFree`). β = 0 is
+    Polyak-Ruppert averaging (gradient at z), β = 1 primal averaging (gradient at x); in between
+    it matches the best schedules without knowing when training stops.
+
+    **step() returns the gradient point y** (the next :math:`y_{t+1}`), as the reference keeps y
+    in the model's parameters while training. **The averaged point x**, the one to evaluate
+    and report, is the attribute ``x`` (and z is ``z``). All three start at the first θ.
+
+    Args:
+        lr: :math:`\gamma` (default 1.0, the reference's).
+        momentum: β (default 0.9), in (0, 1).
+        weight_decay: λ (default 0.0), added to the gradient at y: :math:`\nabla J(y) + \lambda y`.
+        warmup_steps: a linear warm-up of γ over this many steps (default 0).
+        r: the averaging weights' power of t (default 0.0).
+        weight_lr_power: the averaging weights' power of :math:`\gamma_{\max}` (default 2.0).
+
+    State: ``x``, ``z``, ``t``, ``weight_sum``, ``lr_max``.
+
+    Note:
+        As ``schedulefree.SGDScheduleFreeReference`` (1.4.1), the paper's Algorithm 1 with its
+        warm-up and weighting. ``schedulefree.SGDScheduleFree`` keeps only two of the three
+        arrays and switches between y and x with ``train()``/``eval()``: the same iterates.
+
+    >>> opt = ScheduleFreeSGD(lr=0.1)
+    >>> opt.step(np.array([1.0, -2.0]), lambda th: 2 * th)      # z = 0.8θ, x = z, y = x
+    array([ 0.8, -1.6])
+
+    Reference: Defazio et al. (2024), "The Road Less Scheduled", NeurIPS,
+    https://arxiv.org/abs/2405.15682. Introduced in notebook ``12-after-adam``.
+    """
+
+    state_names = ("x", "z", "t")
+
+    def __init__(self, lr: float = 1.0, momentum: float = 0.9, weight_decay: float = 0.0, warmup_steps: int = 0,
+                 r: float = 0.0, weight_lr_power: float = 2.0):
+        self._init_common(lr, weight_decay, warmup_steps, r, weight_lr_power)
+        self.momentum = checks.number("momentum", momentum, low=0, high=1, low_open=True, high_open=True)
+        self._hyper = {"lr": self.lr, "momentum": self.momentum, "weight_decay": self.weight_decay,
+                       "warmup_steps": self.warmup_steps, "r": self.r, "weight_lr_power": self.weight_lr_power}
+        self.reset()
+
+    def step(self, theta, grad_fn):
+        y = self._as_array(theta)
+        if self.z is None:
+            self.z, self.x = y.copy(), y.copy()
+        lr, c = self._lr_and_weight()
+        g = grad_fn(y) + self.weight_decay * y
+        self.z = self.z - lr * g
+        self.x = (1 - c) * self.x + c * self.z
+        return self.momentum * self.x + (1 - self.momentum) * self.z
+
+
+class ScheduleFreeAdamW(_ScheduleFree):
+    r"""Schedule-Free AdamW: Schedule-Free's three sequences, z stepping with Adam's denominator.
+
+    .. math::
+        y_t &= (1 - \beta_1)\, z_t + \beta_1 x_t \\
+        v_t &= \beta_2 v_{t-1} + (1 - \beta_2)\, g_t^2, \qquad g_t = \nabla J(y_t) \\
+        z_{t+1} &= z_t - \gamma \lambda\, y_t - \gamma\, \frac{g_t}{\sqrt{v_t / (1 - \beta_2^t)} + \epsilon} \\
+        x_{t+1} &= (1 - c_{t+1})\, x_t + c_{t+1}\, z_{t+1}
+
+    β₁ plays momentum's part through the interpolation y: there is no first-moment array, so the
+    state is the same size as AdamW's (z and v; x is the averaged point).
+
+    **step() returns the gradient point y**; **the averaged point x** is the attribute ``x``.
+
+    Args:
+        lr: γ (default 0.0025, the reference's).
+        beta1: the interpolation β₁ (default 0.9).
+        beta2: default 0.999.
+        eps: ε (default 1e-8), added to the root.
+        weight_decay: λ (default 0.0), decoupled, taken at y.
+        warmup_steps, r, weight_lr_power: as :class:`ScheduleFreeSGD` (0, 0.0, 2.0).
+
+    State: ``x``, ``z``, ``v``, ``t``, ``weight_sum``, ``lr_max``.
+
+    Note:
+        As ``schedulefree.AdamWScheduleFreeReference`` (1.4.1): the bias correction divides
+        :math:`v_t`; the paper's Algorithm 1 instead puts :math:`\sqrt{1-\beta_2^t}` in the
+        learning rate, so its averaging weights :math:`\gamma_t^2` grow during the first
+        steps where the reference's do not (without warm-up :math:`c_{t+1} = 1/(t+1)`).
+
+    >>> opt = ScheduleFreeAdamW(lr=0.1)
+    >>> theta = opt.step(np.array([1.0, -2.0]), lambda th: 2 * th)
+
+    Reference: Defazio et al. (2024), "The Road Less Scheduled", NeurIPS,
+    https://arxiv.org/abs/2405.15682. Introduced in notebook ``12-after-adam``.
+    """
+
+    state_names = ("x", "z", "v", "t")
+
+    def __init__(self, lr: float = 0.0025, beta1: float = 0.9, beta2: float = 0.999, eps: float = 1e-8,
+                 weight_decay: float = 0.0, warmup_steps: int = 0, r: float = 0.0, weight_lr_power: float = 2.0):
+        self._init_common(lr, weight_decay, warmup_steps, r, weight_lr_power)
+        self.beta1 = _check_unit("beta1", beta1)
+        self.beta2 = _check_unit("beta2", beta2)
+        self.eps = _check_nonnegative("eps", eps)
+        self._hyper = {"lr": self.lr, "beta1": self.beta1, "beta2": self.beta2, "eps": self.eps,
+                       "weight_decay": self.weight_decay, "warmup_steps": self.warmup_steps, "r": self.r,
+                       "weight_lr_power": self.weight_lr_power}
+        self.reset()
+
+    def step(self, theta, grad_fn):
+        y = self._as_array(theta)
+        if self.z is None:
+            self.z, self.x, self.v = y.copy(), y.copy(), np.zeros_like(y)
+        lr, c = self._lr_and_weight()
+        g = grad_fn(y)
+        self.z = self.z - lr * self.weight_decay * y
+        self.v = self.beta2 * self.v + (1 - self.beta2) * g**2
+        self.z = self.z - lr * self._divide(g, np.sqrt(self.v / (1 - self.beta2**self.t)) + self.eps)
+        self.x = (1 - c) * self.x + c * self.z
+        return self.beta1 * self.x + (1 - self.beta1) * self.z
+
+
+class Prodigy(Optimizer):
+    r"""Prodigy: Adam that estimates its own step size d, the distance to the solution.
+
+    With :math:`\eta_k = \eta\, d_k` (η = 1: no learning rate to tune) and
+    :math:`\beta_3 = \sqrt{\beta_2}`:
+
+    .. math::
+        m_{k+1} &= \beta_1 m_k + (1 - \beta_1)\, d_k\, g_k, \qquad
+        v_{k+1} = \beta_2 v_k + (1 - \beta_2)\, d_k^2\, g_k^2 \\
+        r_{k+1} &= \beta_3 r_k + \frac{d_k}{d_0}\, \eta_k \langle g_k,\ x_0 - x_k \rangle, \qquad
+        s_{k+1} = \beta_3 s_k + \frac{d_k}{d_0}\, \eta_k\, g_k \\
+        \hat d_{k+1} &= \frac{r_{k+1}}{\lVert s_{k+1} \rVert_1}, \qquad
+        d_{k+1} = \max(d_k, \hat d_{k+1}) \\
+        x_{k+1} &= x_k - \eta_k \frac{m_{k+1}}{\sqrt{v_{k+1}} + d_{k+1}\, \epsilon}
+
+    :math:`\langle g, x_0 - x \rangle` sums how far the gradients have pointed back towards the
+    start: a lower bound of the distance :math:`\lVert x_0 - x_* \rVert` times the gradients'
+    size, and :math:`\lVert s \rVert_1` divides the size out. d only grows, from the tiny
+    :math:`d_0` to the right scale within tens of steps: AdaDelta's "no learning rate" with a
+    guarantee. d is one number per point (the dot product runs over θ's last axis).
+
+    Args:
+        lr: η, a multiplier of d (default 1.0; leave it).
+        beta1, beta2: defaults 0.9, 0.999.
+        beta3: the decay of r and s (default ``None``: :math:`\sqrt{\beta_2}`).
+        eps: ε (default 1e-8), multiplied by d in the denominator.
+        d0: the first estimate :math:`d_0` (default 1e-6).
+        d_coef: a multiplier of :math:`\hat d` (default 1.0).
+        growth_rate: d may grow by at most this factor per step (default ``inf``).
+        weight_decay: λ (default 0.0), decoupled: :math:`x \leftarrow x - \eta_k \lambda x`.
+
+    State: ``m``, ``v``, ``s``, ``r`` (the numerator), ``x0``, ``d``, ``d_max``, ``t``.
+
+    Note:
+        As ``prodigyopt.Prodigy`` (1.1.2), with ``use_bias_correction=False`` and
+        ``safeguard_warmup=False`` (its defaults; not offered here). The paper's Algorithm 3
+        scales r and s by :math:`(1 - \beta_3)` and :math:`d_k^2` rather than
+        :math:`d_k \eta_k / d_0`: the ratio :math:`\hat d` is the same. Where
+        :math:`\lVert s \rVert_1 = 0` (only zero gradients so far) the reference skips the
+        update of d and of x, and so does this class, per point.
+
+    >>> opt = Prodigy()
+    >>> theta = opt.step(np.array([1.0, -2.0]), lambda th: 2 * th)
+
+    Reference: Mishchenko & Defazio (2024), "Prodigy: An Expeditiously Adaptive Parameter-Free
+    Learner", ICML, https://arxiv.org/abs/2306.06101. Introduced in notebook ``12-after-adam``.
+    """
+
+    state_names = ("m", "v", "s", "r", "x0", "d", "d_max", "t")
+
+    def __init__(self, lr: float = 1.0, beta1: float = 0.9, beta2: float = 0.999, beta3: float | None = None,
+                 eps: float = 1e-8, d0: float = 1e-6, d_coef: float = 1.0, growth_rate: float = float("inf"),
+                 weight_decay: float = 0.0):
+        self.lr = _check_lr(lr)
+        self.beta1 = _check_unit("beta1", beta1)
+        self.beta2 = _check_unit("beta2", beta2)
+        self.beta3 = None if beta3 is None else _check_unit("beta3", beta3)
+        self.eps = checks.number("eps", eps, low=0, low_open=True)
+        self.d0 = checks.number("d0", d0, low=0, low_open=True)
+        self.d_coef = checks.number("d_coef", d_coef, low=0, low_open=True)
+        if not (isinstance(growth_rate, (int, float, np.floating, np.integer)) and growth_rate == float("inf")):
+            growth_rate = checks.number("growth_rate", growth_rate, low=1)
+        self.growth_rate = float(growth_rate)
+        self.weight_decay = _check_nonnegative("weight_decay", weight_decay)
+        self._hyper = {"lr": self.lr, "beta1": self.beta1, "beta2": self.beta2, "beta3": self.beta3,
+                       "eps": self.eps, "d0": self.d0, "d_coef": self.d_coef, "growth_rate": self.growth_rate,
+                       "weight_decay": self.weight_decay}
+        self.reset()
+
+    def step(self, theta, grad_fn):
+        x = self._as_array(theta)
+        if x.ndim == 0:
+            raise ValueError("theta must be a vector (P,) or a batch of vectors (..., P), got a scalar")
+        lead = x.shape[:-1] + (1,)
+        if self.m is None:
+            self.m, self.v, self.s = np.zeros_like(x), np.zeros_like(x), np.zeros_like(x)
+            self.x0 = x.copy()
+            self.r = np.zeros(lead)
+            self.d, self.d_max = np.full(lead, self.d0), np.full(lead, self.d0)
+        beta3 = np.sqrt(self.beta2) if self.beta3 is None else self.beta3
+        g = grad_fn(x)
+        self.t += 1
+        d, dlr = self.d, self.d * self.lr
+        r = beta3 * self.r + (d / self.d0) * dlr * np.sum(g * (self.x0 - x), axis=-1, keepdims=True)
+        self.m = self.beta1 * self.m + d * (1 - self.beta1) * g
+        self.v = self.beta2 * self.v + d * d * (1 - self.beta2) * g**2
+        self.s = beta3 * self.s + (d / self.d0) * dlr * g
+        s_norm = np.sum(np.abs(self.s), axis=-1, keepdims=True)
+        moves = s_norm != 0                                   # the reference skips the step where ||s||₁ = 0
+        d_hat = self.d_coef * self._divide(r, s_norm)
+        d_new = np.where(d == self.d0, np.maximum(d, d_hat), d)
+        d_max = np.maximum(self.d_max, d_hat)
+        d_new = np.minimum(d_max, d_new * self.growth_rate)
+        self.r = np.where(moves, r, self.r)
+        self.d, self.d_max = np.where(moves, d_new, d), np.where(moves, d_max, self.d_max)
+        x_new = x - self.weight_decay * dlr * x
+        x_new = x_new - dlr * (self.m / (np.sqrt(self.v) + self.d * self.eps))
+        return np.where(moves, x_new, x)
+
+
+def _inverse_root(M: np.ndarray, p: int) -> np.ndarray:
+    r""":math:`M^{-1/p}` of symmetric positive definite matrices ``(..., n, n)``, through the SVD."""
+    u, s, vh = np.linalg.svd(M)
+    return (u * s[..., None, :] ** (-1.0 / p)) @ vh
+
+
+class Shampoo(Optimizer):
+    r"""Shampoo: Adagrad's full matrix :math:`\sum g g^\top`, Kronecker-factored for a matrix.
+
+    For each matrix block :math:`G_t` (m × n) of the gradient:
+
+    .. math::
+        L_t &= L_{t-1} + G_t G_t^\top, \qquad R_t = R_{t-1} + G_t^\top G_t
+            \qquad (L_0 = \epsilon I_m,\ R_0 = \epsilon I_n) \\
+        W_{t+1} &= W_t - \eta\, L_t^{-1/4}\, G_t\, R_t^{-1/4}
+
+    :math:`L \otimes R` stands in for full-matrix Adagrad's mn × mn matrix at the cost of an
+    m × m and an n × n one. **On a vector block** (a 2-D surface, a bias) the rule is
+    Shampoo's order-1 case, :math:`L_t = L_{t-1} + g_t g_t^\top`,
+    :math:`\theta \leftarrow \theta - \eta L_t^{-1/2} g_t`: exactly full-matrix Adagrad, which sees
+    a valley that is not aligned with the axes (diagonal Adagrad cannot).
+
+    The inverse roots (an SVD each: :math:`O(m^3 + n^3)`, the expensive part) are recomputed
+    every ``update_every`` steps and reused in between; as in the reference they start at
+    zero, so with ``update_every = k`` the first k − 1 steps do not move.
+
+    Args:
+        lr: η (default 1e-3).
+        eps: ε, the start :math:`L_0 = \epsilon I` (default 1e-6, the reference's ``matrix_eps``).
+        update_every: how often the inverse roots are recomputed (default 1).
+        shapes: the shapes of consecutive blocks of the flat θ, e.g. ``nn.MLP(...).shapes``;
+            ``None`` (default): θ is one vector block.
+
+    State: per block, ``L`` and ``R`` (``R`` is ``None`` for a vector block) and their inverse
+    roots ``L_root``, ``R_root`` (lists, one entry per block); ``t``. A batch of points
+    ``(n_points, P)`` keeps its matrices per point.
+
+    Note:
+        As ``pytorch_optimizer.Shampoo`` (4.1.0) with its defaults ``momentum=0`` and
+        ``weight_decay=0`` (not offered here) and ``preconditioning_compute_steps`` =
+        ``update_every``: inverse roots by SVD, :math:`(L^{-1/4} G) R^{-1/4}`. The paper's
+        Algorithm 2 is the same rule. Distributed Shampoo (the AlgoPerf entry) adds grafting,
+        momentum, blocking and exponential averages instead of sums.
+
+    >>> opt = Shampoo(lr=0.1)
+    >>> theta = opt.step(np.array([1.0, -2.0]), lambda th: 2 * th)
+
+    Reference: Gupta, Koren & Singer (2018), "Shampoo: Preconditioned Stochastic Tensor
+    Optimization", ICML, https://arxiv.org/abs/1802.09568. Introduced in notebook ``12-after-adam``.
+    """
+
+    state_names = ("L", "R", "L_root", "R_root", "t")
+
+    def __init__(self, lr: float = 1e-3, eps: float = 1e-6, update_every: int = 1, shapes=None):
+        self.lr = _check_lr(lr)
+        self.eps = checks.number("eps", eps, low=0, low_open=True)
+        self.update_every = checks.integer("update_every", update_every, low=1)
+        self.shapes = _check_shapes(shapes)
+        self._hyper = {"lr": self.lr, "eps": self.eps, "update_every": self.update_every}
+        self.reset()
+
+    def step(self, theta, grad_fn):
+        theta = self._as_array(theta)
+        blocks = _blocks(theta, self.shapes)
+        lead = theta.shape[:-1]
+        if self.L is None:
+            self.L = [self.eps * np.broadcast_to(np.eye(s[0]), lead + (s[0], s[0])) for _, s in blocks]
+            self.R = [self.eps * np.broadcast_to(np.eye(s[1]), lead + (s[1], s[1])) if len(s) == 2 else None
+                      for _, s in blocks]
+            self.L_root = [np.zeros_like(L) for L in self.L]
+            self.R_root = [None if R is None else np.zeros_like(R) for R in self.R]
+        g = grad_fn(theta)
+        self.t += 1
+        recompute = self.t % self.update_every == 0
+        L, R, L_root, R_root, updates = list(self.L), list(self.R), list(self.L_root), list(self.R_root), []
+        for i, (where, shape) in enumerate(blocks):
+            G = _block(g, where, shape)
+            if len(shape) == 1:                                   # full-matrix Adagrad
+                L[i] = L[i] + G[..., :, None] * G[..., None, :]
+                if recompute:
+                    L_root[i] = _inverse_root(L[i], 2)
+                updates.append((G[..., None, :] @ L_root[i])[..., 0, :])
+            else:                                                 # L^{-1/4} G R^{-1/4}
+                L[i] = L[i] + G @ np.swapaxes(G, -1, -2)
+                R[i] = R[i] + np.swapaxes(G, -1, -2) @ G
+                if recompute:
+                    L_root[i], R_root[i] = _inverse_root(L[i], 4), _inverse_root(R[i], 4)
+                updates.append((L_root[i] @ G) @ R_root[i])
+        self.L, self.R, self.L_root, self.R_root = L, R, L_root, R_root
+        return theta - self.lr * _flat(updates, lead)
+
+
+class Adafactor(Optimizer):
+    r"""Adafactor: RMSProp's second moment of a matrix kept as a row and a column.
+
+    For each matrix block :math:`G_t` (n × m) of the gradient, with
+    :math:`\hat\beta_{2t} = 1 - t^{c}` (c = ``beta2_decay``):
+
+    .. math::
+        \rho_t &= \min(\eta, 1/\sqrt t), \qquad \alpha_t = \max(\epsilon_2, \mathrm{RMS}(W_{t-1}))\, \rho_t \\
+        R_t &= \hat\beta_{2t} R_{t-1} + (1 - \hat\beta_{2t})\, \mathrm{mean}_{\text{row}}(G_t^2), \qquad
+        C_t = \hat\beta_{2t} C_{t-1} + (1 - \hat\beta_{2t})\, \mathrm{mean}_{\text{column}}(G_t^2) \\
+        \hat V_t &= R_t C_t / \mathrm{mean}(R_t), \qquad
+        U_t = G_t / \sqrt{\max(\hat V_t, \epsilon_1^2)} \\
+        \hat U_t &= U_t / \max(1, \mathrm{RMS}(U_t)/d), \qquad W_t = W_{t-1} - \alpha_t \hat U_t
+
+    :math:`R_t C_t` is the rank-one matrix nearest (in I-divergence) to the full second moment:
+    n + m numbers instead of n·m. The step is relative (:math:`\alpha_t` scales with the
+    parameters' own RMS), the decay :math:`\hat\beta_{2t}` rises towards 1 (no bias correction
+    needed), the update is clipped to RMS ≤ d, and there is no first moment. **On a vector
+    block** (a 2-D surface, a bias) Adafactor keeps the unfactored
+    :math:`V_t = \hat\beta_{2t} V_{t-1} + (1 - \hat\beta_{2t})\, g_t^2` in place of
+    :math:`\hat V_t`.
+
+    Args:
+        lr: η, the cap of the relative step :math:`\rho_t` (default 1e-2).
+        beta2_decay: c (default −0.8), ≤ 0.
+        eps1: :math:`\epsilon_1` (default ``None``: the float's machine epsilon, 2.2e-16).
+        eps2: :math:`\epsilon_2` (default 1e-3), the smallest parameter scale.
+        d: the clipping threshold (default 1.0), ≥ 1.
+        weight_decay: λ (default 0.0), decoupled: :math:`W \leftarrow W(1 - \eta\lambda)`.
+        shapes: block shapes of the flat θ (``nn.MLP(...).shapes``); ``None``: one vector block.
+
+    State: per block (lists), ``R`` and ``C`` for a matrix (shapes (…, n, 1) and (…, 1, m)),
+    ``V`` for a vector (``None`` where not used); ``t``.
+
+    Note:
+        As ``torch.optim.Adafactor`` (2.13). The paper's Algorithms 4-5 add :math:`\epsilon_1`
+        (1e-30) to :math:`G^2` and divide by the row sum rather than clamp and use means
+        (the same :math:`\hat V` up to ε); its ``lr`` is the constant 1e-2 of
+        :math:`\rho_t`. RMS(W) and the clipping run over each block, per point.
+
+    >>> opt = Adafactor()
+    >>> theta = opt.step(np.array([1.0, -2.0]), lambda th: 2 * th)
+
+    Reference: Shazeer & Stern (2018), "Adafactor: Adaptive Learning Rates with Sublinear Memory
+    Cost", ICML, https://arxiv.org/abs/1804.04235. Introduced in notebook ``12-after-adam``.
+    """
+
+    state_names = ("R", "C", "V", "t")
+
+    def __init__(self, lr: float = 1e-2, beta2_decay: float = -0.8, eps1: float | None = None,
+                 eps2: float = 1e-3, d: float = 1.0, weight_decay: float = 0.0, shapes=None):
+        self.lr = _check_lr(lr)
+        self.beta2_decay = checks.number("beta2_decay", beta2_decay, high=0)
+        self.eps1 = float(np.finfo(float).eps) if eps1 is None else _check_nonnegative("eps1", eps1)
+        self.eps2 = _check_nonnegative("eps2", eps2)
+        self.d = checks.number("d", d, low=1)
+        self.weight_decay = _check_nonnegative("weight_decay", weight_decay)
+        self.shapes = _check_shapes(shapes)
+        self._hyper = {"lr": self.lr, "beta2_decay": self.beta2_decay, "eps1": self.eps1, "eps2": self.eps2,
+                       "d": self.d, "weight_decay": self.weight_decay}
+        self.reset()
+
+    def step(self, theta, grad_fn):
+        theta = self._as_array(theta)
+        blocks = _blocks(theta, self.shapes)
+        lead = theta.shape[:-1]
+        if self.R is None:
+            self.R = [np.zeros(lead + (s[0], 1)) if len(s) == 2 else None for _, s in blocks]
+            self.C = [np.zeros(lead + (1, s[1])) if len(s) == 2 else None for _, s in blocks]
+            self.V = [np.zeros(lead + s) if len(s) == 1 else None for _, s in blocks]
+        g = grad_fn(theta)
+        self.t += 1
+        beta2_t = 1 - self.t**self.beta2_decay
+        rho = min(self.lr, 1 / self.t**0.5)
+        R, C, V, new = list(self.R), list(self.C), list(self.V), []
+        for i, (where, shape) in enumerate(blocks):
+            G, W = _block(g, where, shape), _block(theta, where, shape)
+            alpha = np.maximum(self.eps2, _rms(W, len(shape))) * rho
+            W = W * (1 - self.lr * self.weight_decay)
+            if len(shape) == 2:
+                R[i] = beta2_t * R[i] + (1 - beta2_t) * np.mean(G**2, axis=-1, keepdims=True)
+                C[i] = beta2_t * C[i] + (1 - beta2_t) * np.mean(G**2, axis=-2, keepdims=True)
+                V_hat = (R[i] @ C[i]) / np.maximum(np.mean(R[i], axis=-2, keepdims=True), self.eps1)
+            else:
+                V[i] = beta2_t * V[i] + (1 - beta2_t) * G**2
+                V_hat = V[i]
+            U = G / np.sqrt(np.maximum(V_hat, self.eps1**2))
+            U_hat = U / np.maximum(1.0, _rms(U, len(shape)) / self.d)
+            new.append(W - alpha * U_hat)
+        self.R, self.C, self.V = R, C, V
+        return _flat(new, lead)
+
+
+#: Muon's quintic Newton–Schulz coefficients (a, b, c), as Jordan's and torch's.
+MUON_NS_COEFFICIENTS = (3.4445, -4.7750, 2.0315)
+
+
+def newton_schulz(G: np.ndarray, steps: int = 5, coefficients=MUON_NS_COEFFICIENTS, eps: float = 1e-7) -> np.ndarray:
+    r"""Muon's orthogonalisation of matrices ``(..., m, n)``: about :math:`UV^\top` of :math:`G = USV^\top`.
+
+    :math:`X_0 = G / \max(\lVert G \rVert_F, \epsilon)` (all singular values ≤ 1), then ``steps``
+    times :math:`A = XX^\top`, :math:`X \leftarrow aX + (bA + cA^2)X`: each singular value σ is
+    mapped by :math:`p(\sigma) = a\sigma + b\sigma^3 + c\sigma^5`, which pushes every σ in (0, 1]
+    into about [0.7, 1.2] (not exactly to 1: the coefficients trade accuracy for speed). Wide
+    or square matrices are worked as given, tall ones transposed (the Gram matrix is the smaller).
+    In float64 (torch 2.13 works in bfloat16).
+    """
+    a, b, c = coefficients
+    X = np.asarray(G, dtype=float)
+    tall = X.shape[-2] > X.shape[-1]
+    if tall:
+        X = np.swapaxes(X, -1, -2)
+    X = X / np.maximum(np.linalg.norm(X, axis=(-2, -1), keepdims=True), eps)
+    for _ in range(steps):
+        A = X @ np.swapaxes(X, -1, -2)
+        B = b * A + c * (A @ A)
+        X = a * X + B @ X
+    return np.swapaxes(X, -1, -2) if tall else X
+
+
+class Muon(Optimizer):
+    r"""Muon: momentum, orthogonalised by Newton–Schulz iterations, for each weight matrix.
+
+    For each matrix block :math:`W` (A × B) with gradient :math:`G_t`:
+
+    .. math::
+        B_t &= \mu B_{t-1} + (1 - \mu)\, G_t \\
+        M_t &= (1 - \mu)\, G_t + \mu B_t \quad \text{(Nesterov; } M_t = B_t \text{ without)} \\
+        O_t &= \mathrm{NewtonSchulz}_5(M_t) \approx U V^\top \quad (M_t = U S V^\top) \\
+        W_t &= W_{t-1}(1 - \eta\lambda) - \eta \sqrt{\max(1, A/B)}\; O_t
+
+    Orthogonalising sets every singular value of the step to about 1: the directions that the
+    momentum matrix barely uses get as much step as the dominant one, which is what a
+    curvature-preconditioned step would do, with no matrix inverted (:func:`newton_schulz`:
+    five iterations of two matrix products each). **On a vector block** (a 2-D surface, a bias)
+    the block is a 1 × n matrix whose one singular value Newton–Schulz maps to a fixed number
+    (0.70 with the default coefficients and five iterations): normalised momentum,
+    :math:`\theta \leftarrow \theta - 0.70\,\eta\, M_t/\lVert M_t \rVert`.
+
+    Args:
+        lr: η (default 1e-3).
+        weight_decay: λ (default 0.1), decoupled.
+        momentum: μ (default 0.95).
+        nesterov: default ``True``.
+        ns_steps: Newton–Schulz iterations (default 5).
+        eps: the norm's floor in Newton–Schulz (default 1e-7).
+        shapes: block shapes of the flat θ (``nn.MLP(...).shapes``); ``None``: one vector block.
+        vectors: an optimizer (e.g. ``AdamW(lr=1e-3)``) that steps the vector blocks (biases)
+            instead, as the reference recommends for everything that is not a hidden weight
+            matrix; default ``None``: Muon's own rule on them too. It is reset with this one.
+
+    State: ``B`` (the momentum buffers, one per block, a list) and ``t``; ``vectors`` keeps its own.
+
+    Note:
+        As ``torch.optim.Muon`` (2.13, ``adjust_lr_fn=None``: the factor
+        :math:`\sqrt{\max(1, A/B)}` from the block's own shape, rows over columns; ``nn.MLP``
+        stores W fan-in × fan-out, transposed from ``torch.nn.Linear``'s weight), except that
+        Newton–Schulz runs in float64 where torch runs it in bfloat16. Jordan's original writes
+        :math:`B_t = \mu B_{t-1} + G_t` (a sum, not an average); after orthogonalisation only the
+        direction counts, so the two differ only through the Nesterov mix and ε.
+
+    >>> opt = Muon(lr=0.1, weight_decay=0.0)
+    >>> theta = opt.step(np.array([3.0, 4.0]), lambda th: 2 * th)
+
+    Reference: Jordan et al. (2024), "Muon: An optimizer for hidden layers in neural networks",
+    https://kellerjordan.github.io/posts/muon/. Introduced in notebook ``12-after-adam``.
+    """
+
+    state_names = ("B", "t")
+
+    def __init__(self, lr: float = 1e-3, weight_decay: float = 0.1, momentum: float = 0.95, nesterov: bool = True,
+                 ns_steps: int = 5, eps: float = 1e-7, shapes=None, vectors: Optimizer | None = None):
+        self.lr = _check_lr(lr)
+        self.weight_decay = _check_nonnegative("weight_decay", weight_decay)
+        self.momentum = _check_unit("momentum", momentum)
+        self.nesterov = checks.boolean("nesterov", nesterov)
+        self.ns_steps = checks.integer("ns_steps", ns_steps, low=1, high=99)
+        self.eps = checks.number("eps", eps, low=0, low_open=True)
+        self.shapes = _check_shapes(shapes)
+        if vectors is not None and not isinstance(vectors, Optimizer):
+            raise checks.WrongType(f"vectors must be None or a kai_lib optimizer such as AdamW(), "
+                                   f"got {checks.shown(vectors)}")
+        self.vectors = vectors
+        self._hyper = {"lr": self.lr, "weight_decay": self.weight_decay, "momentum": self.momentum,
+                       "nesterov": self.nesterov, "ns_steps": self.ns_steps, "eps": self.eps}
+        self.reset()
+
+    def reset(self) -> None:
+        super().reset()
+        if getattr(self, "vectors", None) is not None:
+            self.vectors.reset()
+
+    def step(self, theta, grad_fn):
+        theta = self._as_array(theta)
+        blocks = _blocks(theta, self.shapes)
+        lead = theta.shape[:-1]
+        if self.B is None:
+            self.B = [np.zeros(lead + s) for _, s in blocks]
+        g = grad_fn(theta)
+        self.t += 1
+        B, new = list(self.B), []
+        for i, (where, shape) in enumerate(blocks):
+            W, G = _block(theta, where, shape), _block(g, where, shape)
+            if len(shape) == 1 and self.vectors is not None:
+                new.append(None)                                   # stepped by `vectors` below
+                continue
+            B[i] = self.momentum * B[i] + (1 - self.momentum) * G
+            M = (1 - self.momentum) * G + self.momentum * B[i] if self.nesterov else B[i]
+            matrix = shape if len(shape) == 2 else (1,) + shape    # a vector is a 1 × n matrix
+            O = newton_schulz(M.reshape(lead + matrix), self.ns_steps, eps=self.eps).reshape(M.shape)
+            new.append(W * (1 - self.lr * self.weight_decay) - self.lr * np.sqrt(max(1, matrix[0] / matrix[1])) * O)
+        rest = [i for i, n in enumerate(new) if n is None]        # the vector blocks, joined for `vectors`
+        if rest:
+            where = np.concatenate([np.arange(blocks[i][0].start, blocks[i][0].stop) for i in rest])
+            stepped = self.vectors.step(theta[..., where], lambda _: g[..., where])
+            sizes = np.cumsum([blocks[i][1][0] for i in rest])[:-1]
+            for i, part in zip(rest, np.split(stepped, sizes, axis=-1), strict=True):
+                new[i] = part
+        self.B = B
+        return _flat(new, lead)
+
+
+#: The optimizers after Adam (notebook 12), display name -> class. Not in :data:`ALL`, which
+#: stays the slides' and Adam's family.
+AFTER_ADAM: dict[str, type[Optimizer]] = {
+    "Lion": Lion,
+    "RAdam": RAdam,
+    "Schedule-Free SGD": ScheduleFreeSGD,
+    "Schedule-Free AdamW": ScheduleFreeAdamW,
+    "Prodigy": Prodigy,
+    "Shampoo": Shampoo,
+    "Adafactor": Adafactor,
+    "Muon": Muon,
+}
+
+__all__ += ["Lion", "RAdam", "ScheduleFreeSGD", "ScheduleFreeAdamW", "Prodigy", "Shampoo", "Adafactor", "Muon",
+            "newton_schulz", "MUON_NS_COEFFICIENTS", "AFTER_ADAM"]
