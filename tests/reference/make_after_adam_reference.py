@@ -6,7 +6,7 @@ Run once, by hand, in a throwaway environment (the project itself never needs th
         schedulefree==1.4.1 prodigyopt==1.1.2 pytorch-optimizer==4.1.0 && /tmp/ref/bin/pip install -e .
     /tmp/ref/bin/python tests/reference/make_after_adam_reference.py
 
-Pinned: torch 2.13.0 (CPU), lion-pytorch 0.2.5, schedulefree 1.4.1, prodigyopt 1.1.2,
+Pinned: torch 2.13.0 (CPU), numpy 2.4.6, lion-pytorch 0.2.5, schedulefree 1.4.1, prodigyopt 1.1.2,
 pytorch-optimizer 4.1.0 (asserted below). Every case runs ``STEPS`` steps in float64 on the CPU
 and stores the parameters after each step. The gradient handed to the reference is kai_lib's
 own (Beale's from ``kai_lib.surfaces``; the quadratic's and the matrix problem's computed by the
@@ -47,8 +47,8 @@ import torch.optim._muon as torch_muon
 
 from kai_lib import surfaces
 
-PINNED = {"torch": "2.13.0+cpu", "lion-pytorch": "0.2.5", "schedulefree": "1.4.1", "prodigyopt": "1.1.2",
-          "pytorch_optimizer": "4.1.0"}
+PINNED = {"torch": "2.13.0+cpu", "numpy": "2.4.6", "lion-pytorch": "0.2.5", "schedulefree": "1.4.1",
+          "prodigyopt": "1.1.2", "pytorch_optimizer": "4.1.0"}
 FOUND = {name: version(name) for name in PINNED}
 assert FOUND == PINNED, f"the reference is pinned to {PINNED}, found {FOUND}"
 
