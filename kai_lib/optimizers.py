@@ -1829,7 +1829,7 @@ def newton_schulz(G: np.ndarray, steps: int = 5, coefficients=MUON_NS_COEFFICIEN
     :math:`X_0 = G / \max(\lVert G \rVert_F, \epsilon)` (all singular values ≤ 1), then ``steps``
     times :math:`A = XX^\top`, :math:`X \leftarrow aX + (bA + cA^2)X`: each singular value σ is
     mapped by :math:`p(\sigma) = a\sigma + b\sigma^3 + c\sigma^5`, which pushes every σ in (0, 1]
-    into about [0.7, 1.2] (not exactly to 1: the coefficients trade accuracy for speed). Wide
+    into about [0.68, 1.2] (not exactly to 1: the coefficients trade accuracy for speed). Wide
     or square matrices are worked as given, tall ones transposed (the Gram matrix is the smaller).
     In float64 (torch 2.13 works in bfloat16).
     """
