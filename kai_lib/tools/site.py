@@ -16,7 +16,7 @@ What a reader gets, and the settings that give it:
   (there is no widget state in the committed notebooks to draw it from anyway);
 - a line at the top of each notebook page saying that the live version (player, sliders)
   runs in JupyterLab, ``make lab`` (this module is also the Sphinx extension that adds it);
-- the theme's download button, serving each page's ``.ipynb``; the sidebar in the
+- the theme's download button, serving each page's ``.ipynb`` (as a file to save, not a tab of JSON); the sidebar in the
   collection's order with previous / next; Sphinx's full-text search;
 - no request to any other host: MathJax is copied from the ``jupyter-server-mathjax``
   package (MathJax 2.7.9, installed by ``requirements.txt``) into the site and configured
@@ -139,6 +139,9 @@ def _config_yml(language: str, twin: dict | None) -> str:
         },
         # the committed still PNG, not the widget view (which has no state to draw from)
         "nb_mime_priority_overrides": [["html", "application/vnd.jupyter.widget-view+json", None]],
+        # $$...$$ inside a line or a list item is display maths, as JupyterLab shows it (Jupyter
+        # Book's parse: section does not pass this one on, so it is set for Sphinx directly)
+        "myst_dmath_double_inline": True,
         "kai_language": language,
         "kai_twin": twin,
         "html_theme_options": {
@@ -265,15 +268,29 @@ def build(notebooks: Path = NOTEBOOKS, out: Path = SITE, *, readme: Path = ROOT 
         _sphinx(work / "book-ko", out / "ko", work / "doctrees-ko")
     (out / ".nojekyll").touch()  # GitHub Pages: serve _static/ and _images/ as they are
     write_stills(out)
+    for page in out.rglob("*.html"):
+        _download_as_file(page)
     return pages
+
+
+def _download_as_file(page: Path) -> None:
+    """The theme's ".ipynb" button opens the notebook in a new tab; make it save the file, named as it is."""
+    text = page.read_text(encoding="utf-8")
+    new = re.sub(r'href="(_sources/([^"/]+\.ipynb))" target="_blank"', r'href="\1" download="\2"', text)
+    if new != text:
+        page.write_text(new, encoding="utf-8")
 
 
 # --- the Sphinx extension: the live-version note and the language switch on each page -------------
 
 def _page_context(app, pagename, templatename, context, doctree) -> None:
+    # Thebe ("run this page on Binder") is loaded by Jupyter Book whether or not a launch button
+    # shows: the reading edition runs nothing remotely, so its scripts and its styles go, on every page.
+    for key in ("script_files", "css_files"):
+        if key in context:
+            context[key] = [asset for asset in context[key] if not _is_thebe(asset)]
     if doctree is None or "body" not in context:
         return
-    language = app.config.kai_language
     top = ""
     twin = app.config.kai_twin
     if twin and pagename in twin["pages"]:
@@ -281,13 +298,9 @@ def _page_context(app, pagename, templatename, context, doctree) -> None:
         top += (f'<p class="kai-lang-switch"><a href="{href}" hreflang="{twin["language"]}" '
                 f'lang="{twin["language"]}">{html.escape(twin["label"])}</a></p>\n')
     if str(app.env.doc2path(pagename)).endswith(".ipynb"):
-        top += f'<p class="kai-live-note">{LIVE_NOTE.get(language, LIVE_NOTE["en"])}</p>\n'
-    # Thebe ("run this page on Binder") is loaded by Jupyter Book whether or not a launch button
-    # shows: the reading edition runs nothing remotely, so its scripts and its config go.
+        top += f'<p class="kai-live-note">{LIVE_NOTE.get(app.config.kai_language, LIVE_NOTE["en"])}</p>\n'
     context["body"] = top + re.sub(r'<script type="text/x-thebe-config">.*?</script>\s*', "",
                                    context["body"], flags=re.S)
-    if "script_files" in context:
-        context["script_files"] = [js for js in context["script_files"] if not _is_thebe(js)]
 
 
 def _is_thebe(js) -> bool:
