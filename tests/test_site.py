@@ -202,8 +202,10 @@ def test_page_reads_offline_with_maths_and_pictures(reader, name):
         assert state["note"], f"{name}: no line saying the live version runs in JupyterLab"
         if "$" in (ROOT / "notebooks" / f"{name}.ipynb").read_text():
             assert state["maths"] > 0, f"{name}: maths in the notebook, none typeset on the page"
-    if name in SHOTS:
+    if name in SHOTS:  # where a reader looks: the first animation if there is one, else the top
         SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+        page.evaluate("""() => { const gif = document.querySelector('.cell_output img[src$=".gif"]');
+                                 if (gif) gif.scrollIntoView({block: 'center'}); }""")
         page.screenshot(path=str(SCREENSHOTS / SHOTS[name]))
     assert not problems, f"{name}:\n" + "\n".join(problems)
 

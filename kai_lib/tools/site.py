@@ -80,8 +80,9 @@ GALLERY = "gallery"
 STILL_SUFFIX = ".still.png"
 MATHJAX_CONFIG = "TeX-AMS-MML_HTMLorMML-full"
 
-# Chromium as the browser checks launch it: headless, and every host name but the loopback
-# address fails to resolve, so nothing can leave the machine.
+# Chromium as the browser checks (tests/test_browser.py, tests/test_site.py) and the handouts launch
+# it: headless, and every host name but the loopback address fails to resolve, so nothing can leave
+# the machine.
 CHROMIUM = next((p for p in ("/usr/bin/chromium", shutil.which("chromium")) if p and os.access(p, os.X_OK)), None)
 CHROMIUM_FLAGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
                   "--disable-background-networking", "--disable-component-update", "--disable-sync",
@@ -96,6 +97,7 @@ SITE_CSS = """\
 @media print {
   .kai-live-note, .kai-lang-switch { display: none; }
   img { break-inside: avoid; max-width: 100% !important; }
+  pre { white-space: pre-wrap !important; overflow-wrap: anywhere; }
   .cell_output img { max-height: 24cm; object-fit: contain; }
 }
 """
