@@ -291,6 +291,8 @@ def _page_context(app, pagename, templatename, context, doctree) -> None:
     for key in ("script_files", "css_files"):
         if key in context:
             context[key] = [asset for asset in context[key] if not _is_thebe(asset)]
+    # no favicon of our own: say so, or every browser asks the server for /favicon.ico and gets a 404
+    context["metatags"] = context.get("metatags", "") + '\n<link rel="icon" href="data:,">'
     if doctree is None or "body" not in context:
         return
     top = ""
