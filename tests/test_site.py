@@ -85,8 +85,14 @@ class Reader:
         self.foreign.clear()
         self.failed.clear()
         self.page.goto(f"{self.base}/{path}", wait_until="load")
+        self.settle()
+
+    def settle(self) -> None:
+        """Wait until the page is loaded, typeset and quiet (MathJax loads its fonts after typesetting),
+        so that leaving it aborts nothing."""
+        self.page.wait_for_load_state("load")
         reading.wait_for_maths(self.page)
-        self.page.wait_for_load_state("networkidle")  # MathJax loads its fonts after typesetting
+        self.page.wait_for_load_state("networkidle")
 
     def requests_ok(self) -> list[str]:
         return ([f"request to another host: {url}" for url in self.foreign]
@@ -310,16 +316,16 @@ def test_language_switch_lands_on_the_korean_twin(pw, tmp_path):
         reader.open("00-index.html")
         page = reader.page
         page.click(".kai-lang-switch a")
-        page.wait_for_load_state("load")
-        reading.wait_for_maths(page)
+        reader.settle()
         assert unquote(urlparse(page.url).path) == "/ko/00-index.html"
         assert page.evaluate("document.documentElement.lang") == "ko"
         assert "편향 보정" in page.inner_text("article")
         assert page.get_attribute(".kai-lang-switch a", "href") == "../00-index.html"
         assert page.locator("div.math.notranslate .MathJax_Display").count() > 0
         page.click(".kai-lang-switch a")
-        page.wait_for_load_state("load")
+        reader.settle()
         assert unquote(urlparse(page.url).path) == "/00-index.html"
+        assert not reader.requests_ok(), reader.requests_ok()
 
         hits = _search(reader, "ko/search.html?q=편향+보정")
         assert hits and hits[0].split("#")[0].split("?")[0] == "00-index.html", hits
