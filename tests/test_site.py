@@ -188,6 +188,9 @@ def test_page_reads_offline_with_maths_and_pictures(reader, name):
             raw: (text.textContent.match(/\\$\\$|\\\\\\(|\\\\\\[/g) || []).length,
             outputs: [...article.querySelectorAll('.cell_output img')].map(i => i.getAttribute('src')),
             note: !!article.querySelector('.kai-live-note'),
+            // MathJax_Blank is MathJax 2's about:blank probe (NOT_NETWORK); any other font must load
+            brokenFonts: [...document.fonts].filter(f => f.status === 'error' && f.family !== 'MathJax_Blank')
+                                            .map(f => f.family),
         };
     }""")
     images = page.evaluate("""async () => Promise.all([...document.querySelectorAll('article img')].map(async img => {
@@ -196,6 +199,7 @@ def test_page_reads_offline_with_maths_and_pictures(reader, name):
     }))""")
     problems += [f"picture did not decode: {src}" for src, w, h in images if not (w > 0 and h > 0)]
     problems += [f"maths not typeset: {m!r}" for m in state["untypeset"]]
+    problems += [f"font failed to load: {family}" for family in state["brokenFonts"]]
     if state["raw"]:
         problems.append(f"{state['raw']} raw $$, \\( or \\[ left in the text")
     if name == "gallery":

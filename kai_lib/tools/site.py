@@ -94,6 +94,9 @@ SITE_CSS = """\
 .kai-live-note { font-size: 0.9em; border-left: 4px solid var(--pst-color-info, #459db9);
                  padding: 0.3em 0.8em; margin: 0 0 1em 0; }
 .kai-lang-switch { float: right; margin-left: 1em; }
+/* The hidden MathML that MathJax adds for screen readers would ask for MathJax's TeX fonts (for
+   double-struck letters and the like), which jupyter-server-mathjax does not ship: a screen reader needs no font. */
+.MJX_Assistive_MathML [mathvariant] { font-family: inherit !important; }
 @media print {
   .kai-live-note, .kai-lang-switch { display: none; }
   img { break-inside: avoid; max-width: 100% !important; }
@@ -138,6 +141,9 @@ def _config_yml(language: str, twin: dict | None) -> str:
                         "ignoreClass": "tex2jax_ignore|mathjax_ignore",
                         "processClass": "tex2jax_process|mathjax_process|math|output_area"},
             "menuSettings": {"zoom": "None"},
+            # typeset once, in the final fonts: no quick preview and no "Loading MathJax" box
+            "fast-preview": {"disabled": True},
+            "messageStyle": "none",
         },
         # the committed still PNG, not the widget view (which has no state to draw from)
         "nb_mime_priority_overrides": [["html", "application/vnd.jupyter.widget-view+json", None]],
