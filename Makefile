@@ -6,13 +6,15 @@ VENV := .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 
-.PHONY: help install lab test unit notebooks figures lint clean
+.PHONY: help install lab test unit notebooks figures site handouts lint clean
 
 help:
 	@echo "make lab        set up .venv and open JupyterLab on notebooks/"
 	@echo "make test       set up .venv and run the unit tests and every notebook (nbval)"
 	@echo "make figures    regenerate figures/ (the slide figures)"
 	@echo "make notebooks  re-execute every notebook and clean it for committing"
+	@echo "make site       build the reading edition, a website that works offline, into build/site/"
+	@echo "make handouts   print each notebook page of build/site/ to build/handouts/NN-name.pdf (Chromium)"
 	@echo "make lint       ruff"
 
 install: $(STAMP)
@@ -40,6 +42,12 @@ figures: $(STAMP)
 
 notebooks: $(STAMP)
 	$(PY) -m kai_lib.tools.nbtools execute
+
+site: $(STAMP)
+	$(PY) -m kai_lib.tools.site build
+
+handouts: site
+	$(PY) -m kai_lib.tools.site handouts
 
 lint: $(STAMP)
 	$(VENV)/bin/ruff check kai_lib tests

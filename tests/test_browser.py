@@ -27,7 +27,6 @@ import json
 import os
 import re
 import secrets
-import shutil
 import signal
 import socket
 import subprocess
@@ -40,6 +39,7 @@ import nbformat
 import pytest
 
 from kai_lib.tools import nbtools as nbtools
+from kai_lib.tools import site as reading
 
 try:
     from playwright.sync_api import Error as PlaywrightError
@@ -51,12 +51,8 @@ ROOT = Path(__file__).resolve().parent.parent
 NOTEBOOK_DIR = Path(os.environ.get("KAI_LIB_NOTEBOOKS_DIR") or ROOT / "notebooks").resolve()
 NOTEBOOKS = sorted(NOTEBOOK_DIR.glob("[0-9][0-9]-*.ipynb"))
 SCREENSHOTS = ROOT / "build" / "screenshots"
-CHROMIUM = next((p for p in ("/usr/bin/chromium", shutil.which("chromium")) if p and os.access(p, os.X_OK)), None)
-CHROMIUM_FLAGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-                  "--disable-background-networking", "--disable-component-update", "--disable-sync",
-                  "--disable-dev-shm-usage",
-                  # nothing leaves the machine: every host name but our server's fails to resolve
-                  "--host-resolver-rules=MAP * ~NOTFOUND, EXCLUDE 127.0.0.1"]
+# Debian's Chromium and its launch options, shared with the reading edition's handouts and check
+CHROMIUM, CHROMIUM_FLAGS = reading.CHROMIUM, reading.CHROMIUM_FLAGS
 
 if sync_playwright is None:
     pytest.skip("browser check skipped: Playwright is not installed (pip install -r requirements.txt)",
