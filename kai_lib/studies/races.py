@@ -34,6 +34,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from .. import optimizers, surfaces
+from ..pictures.labels import label
 from ..runner import Trajectory, run
 from .basins import BasinMap, basin_map
 
@@ -190,18 +191,6 @@ RACES: dict[str, Race] = {
         gif_3d="saddle_point_3d.gif",
     ),
 }
-
-
-def label(name: str, settings: dict[str, float]) -> str:
-    """A legend label: the learning rate and any hyperparameter off its default.
-
-    >>> label("Adam", {"lr": 0.05}), label("AdaDelta", {"gamma": 0.95, "eps": 5e-4})
-    ('Adam  η=0.05', 'AdaDelta  γ=0.95, ε=0.0005')
-    """
-    symbols = {"lr": "η", "gamma": "γ", "eps": "ε", "beta1": "β₁", "beta2": "β₂"}
-    defaults = optimizers.ALL[name]().hyperparameters()
-    shown = [f"{symbols.get(k, k)}={v:g}" for k, v in settings.items() if k == "lr" or v != defaults.get(k)]
-    return f"{name}  {', '.join(shown)}" if shown else name
 
 
 def race(name: str) -> dict[str, Trajectory]:
