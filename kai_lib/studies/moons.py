@@ -31,7 +31,6 @@ from dataclasses import dataclass, field
 import ipywidgets as W
 import matplotlib.pyplot as plt
 import numpy as np
-from matplotlib.animation import FuncAnimation
 from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.colors import BoundaryNorm, ListedColormap
 from matplotlib.figure import Figure
@@ -39,7 +38,7 @@ from matplotlib.lines import Line2D
 from matplotlib.ticker import NullFormatter
 
 from .. import data, nn, optimizers
-from ..pictures.animation import TrajectoryAnimation, frame_steps
+from ..pictures.animation import FrameAnimation, frame_steps
 from ..pictures.labels import knob, label
 from ..pictures.plotting import color_for
 from ..pictures.render import SLIDER_STYLE, SLIDER_WIDTH, SliderPanel, png, slider
@@ -151,11 +150,11 @@ def _limits(X):
     return (X[:, 0].min() - pad, X[:, 0].max() + pad), (X[:, 1].min() - pad, X[:, 1].max() + pad)
 
 
-class BoundaryAnimation(TrajectoryAnimation):
+class BoundaryAnimation(FrameAnimation):
     """Decision boundaries growing epoch by epoch, one panel per optimizer, and the loss curves.
 
-    A :class:`~kai_lib.pictures.animation.TrajectoryAnimation` in how it is drawn and saved (the
-    background once, only the moving artists per frame, one shared palette), so
+    A :class:`~kai_lib.pictures.animation.FrameAnimation`, as the races are: drawn and saved the
+    same way (the background once, only the moving artists per frame, one shared palette), so
     :func:`kai_lib.save_gif` and :func:`kai_lib.show` take it as they take a race.
     Each frame moves every image with ``set_data`` and every loss curve with ``set_data``.
 
@@ -169,22 +168,22 @@ class BoundaryAnimation(TrajectoryAnimation):
         net = moons.net()
         self.runs = dict(runs)
         n_epochs = max(h.epochs for h in runs.values())
-        self.steps_shown = frame_steps(n_epochs, frames or moons.frames, pace=1.6)
+        steps_shown = frame_steps(n_epochs, frames or moons.frames, pace=1.6)
         xlim, ylim = _limits(X)
         fig = plt.figure(figsize=figsize)
         grid = fig.add_gridspec(2, 5, width_ratios=[1, 1, 1, 1, 1.55], left=0.01, right=0.955, bottom=0.1,
                                 top=0.86, wspace=0.08, hspace=0.2)
         panels = [fig.add_subplot(grid[r, c]) for r in range(2) for c in range(4)]
         loss_ax = fig.add_subplot(grid[:, 4])
-        self.colors = list(_BAND_COLORS) + list(_POINT_COLORS) + ["white", "black"]
+        palette = list(_BAND_COLORS) + list(_POINT_COLORS) + ["white", "black"]
         self.images, self.curves, self.texts, self.points = {}, {}, {}, []
         self._probs = {}
         cmap, norm = ListedColormap(_BAND_COLORS), BoundaryNorm(_BANDS, len(_BAND_COLORS))
         for i, (name, hist) in enumerate(self.runs.items()):
             ax = panels[i]
             color = color_for(name, i)
-            self.colors.append(color)
-            shown = np.minimum(self.steps_shown, hist.epochs)
+            palette.append(color)
+            shown = np.minimum(steps_shown, hist.epochs)
             self._probs[name] = _probability_grid(net, hist.theta_per_epoch[shown], xlim, ylim, grid_points)
             self.images[name] = ax.imshow(self._probs[name][0], origin="lower", extent=(*xlim, *ylim), cmap=cmap,
                                           norm=norm, aspect="auto", interpolation="nearest")
@@ -214,12 +213,10 @@ class BoundaryAnimation(TrajectoryAnimation):
         legend_slot.legend(handles, labels, loc="center", fontsize=11,
                            frameon=False, handlelength=1.2, labelspacing=0.3, borderaxespad=0)
         self.counter = fig.text(0.5, 0.955, "", ha="center", va="center", fontsize=14)
-        self._n_steps = n_epochs
         self._arch = f"a {'-'.join(map(str, moons.sizes))} {moons.activation} network"
         self._batch = moons.batch_size
         self._accuracy = {name: train_accuracy(h, moons) for name, h in self.runs.items()}
-        FuncAnimation.__init__(self, fig, self._draw_frame_at, frames=len(self.steps_shown), init_func=self._init,
-                               interval=interval, blit=True)
+        super().__init__(fig, n_epochs, frames or moons.frames, pace=1.6, interval=interval, colors=palette)
 
     def _artists(self):
         return [*self.images.values(), *self.points, *self.texts.values(), *self.curves.values(), self.counter]
