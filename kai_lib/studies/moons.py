@@ -14,7 +14,7 @@ digits): η = 0.1 for the methods whose step is η times the gradient, η = 0.01
 RMSProp and Adam, whose first steps are about η per coordinate whatever the gradient
 (the slides' defaults, 0.001, times ten), and AdaDelta as in :mod:`kai_lib.studies.races`.
 
->>> from kai_lib import moons
+>>> from kai_lib.studies import moons
 >>> runs = moons.train_all()          # {"SGD": History, ...}, θ kept after every epoch
 >>> anim = moons.animate_boundaries(runs)   # doctest: +SKIP
 
@@ -42,13 +42,14 @@ from ..pictures.animation import FrameAnimation, frame_steps
 from ..pictures.labels import knob, label
 from ..pictures.plotting import color_for
 from ..pictures.render import SLIDER_STYLE, SLIDER_WIDTH, SliderPanel, png, slider
+from .races import Racers
 
 __all__ = ["Moons", "MOONS", "train_all", "first_epoch_at", "BoundaryAnimation", "animate_boundaries",
            "MoonsExplorer", "explore"]
 
 
 @dataclass(frozen=True)
-class Moons:
+class Moons(Racers):
     """The noisy-moons race: data, network, budget and one setting per optimizer.
 
     Attributes:
@@ -110,10 +111,9 @@ def train_all(moons: Moons = MOONS) -> dict[str, nn.History]:
     """Train one network per optimizer of ``moons.settings``; θ is kept after every epoch."""
     X, y, X_test, y_test = moons.dataset()
     net = moons.net()
-    return {name: nn.train(optimizers.ALL[name](**kwargs), net, X, y, epochs=moons.epochs,
-                           batch_size=moons.batch_size, seed=moons.shuffle_seed, X_test=X_test, y_test=y_test,
-                           keep_theta=True)
-            for name, kwargs in moons.settings.items()}
+    return {name: nn.train(moons.optimizer(name), net, X, y, epochs=moons.epochs, batch_size=moons.batch_size,
+                           seed=moons.shuffle_seed, X_test=X_test, y_test=y_test, keep_theta=True)
+            for name in moons.settings}
 
 
 def train_accuracy(hist: nn.History, moons: Moons = MOONS) -> np.ndarray:
@@ -193,7 +193,7 @@ class BoundaryAnimation(FrameAnimation):
             self.texts[name] = ax.text(0.03, 0.04, "", transform=ax.transAxes, fontsize=11,
                                        bbox=dict(boxstyle="round,pad=0.2", fc="white", alpha=0.85))
             self.curves[name] = loss_ax.plot([], [], color=color, lw=2,
-                                             label=label(name, moons.settings[name], compact=True))[0]
+                                             label=moons.label(name, compact=True))[0]
         for ax in panels[len(self.runs):]:
             ax.axis("off")
         top = max(h.loss_per_epoch[0] for h in runs.values())

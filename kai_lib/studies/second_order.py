@@ -26,6 +26,7 @@ import numpy as np
 
 from .. import optimizers, surfaces
 from ..runner import Trajectory, run
+from .races import Racers, make_optimizer
 
 __all__ = [
     "Minimisation",
@@ -133,27 +134,8 @@ def scipy_minimise(method: str, surface: surfaces.Surface | str, start, gtol: fl
 # --- the race -----------------------------------------------------------------------------------
 
 #: Classes the race settings may name: the first-order ones and the second-order ones.
-_CLASSES: dict[str, type[optimizers.Optimizer]] = {**optimizers.ALL, **optimizers.SECOND_ORDER}
-
-
-def make_optimizer(name: str, surface: surfaces.Surface, line_search: bool = True,
-                   **kwargs) -> optimizers.Optimizer:
-    """An optimizer by name; a second-order one gets what it needs from ``surface``.
-
-    ``"Newton"`` gets ``hessian_fn=surface.hessian``; ``"BFGS"`` and ``"L-BFGS"`` get
-    ``loss_fn=surface`` when ``line_search`` (Armijo backtracking).
-    """
-    if name not in _CLASSES:
-        raise KeyError(f"unknown optimizer {name!r}; known: {', '.join(_CLASSES)}")
-    if name == "Newton":
-        return optimizers.Newton(hessian_fn=surface.hessian, **kwargs)
-    if name in ("BFGS", "L-BFGS") and line_search:
-        return _CLASSES[name](loss_fn=surface, **kwargs)
-    return _CLASSES[name](**kwargs)
-
-
 @dataclass(frozen=True)
-class SecondOrderRace:
+class SecondOrderRace(Racers):
     """BFGS and L-BFGS against two first-order methods on one surface.
 
     Attributes:
@@ -224,7 +206,7 @@ def race(name: str) -> dict[str, RaceEntry]:
         raise KeyError(f"unknown race {name!r}; known: {', '.join(RACES)}")
     r = RACES[name]
     entries = {}
-    for opt_name, kwargs in r.settings.items():
+    for opt_name in r.settings:
         grad_times: list[float] = []           # when each gradient was asked for (one per step)
         loss_calls: list[int] = []             # how many gradients had been asked for at each loss call
 
@@ -236,7 +218,7 @@ def race(name: str) -> dict[str, RaceEntry]:
             loss_calls.append(len(grad_times))
             return r.surface(theta)
 
-        opt = make_optimizer(opt_name, r.surface, **kwargs)
+        opt = r.optimizer(opt_name)
         if getattr(opt, "loss_fn", None) is not None:
             opt.loss_fn = loss
         begin = time.perf_counter()
