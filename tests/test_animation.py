@@ -2,18 +2,14 @@
 
 import io
 
-import matplotlib
+import matplotlib.pyplot as plt
+import numpy as np
+import pytest
+from matplotlib.animation import FuncAnimation
+from PIL import Image, ImageChops
 
-matplotlib.use("Agg")
-
-import matplotlib.pyplot as plt  # noqa: E402
-import numpy as np  # noqa: E402
-import pytest  # noqa: E402
-from matplotlib.animation import FuncAnimation  # noqa: E402
-from PIL import Image, ImageChops  # noqa: E402
-
-from kai_lib import animate, optimizers, run, save_gif, show, surfaces  # noqa: E402
-from kai_lib.pictures.animation import ANIMATION_MODE_ENV, frame_steps  # noqa: E402
+from kai_lib import animate, optimizers, run, save_gif, show, surfaces
+from kai_lib.pictures.animation import ANIMATION_MODE_ENV, frame_steps
 
 
 @pytest.fixture(autouse=True)

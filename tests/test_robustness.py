@@ -19,16 +19,12 @@ import tempfile
 import warnings
 from pathlib import Path
 
-import matplotlib
+import matplotlib.pyplot as plt
+import numpy as np
+import pytest
+from PIL import Image
 
-matplotlib.use("Agg")
-
-import matplotlib.pyplot as plt  # noqa: E402
-import numpy as np  # noqa: E402
-import pytest  # noqa: E402
-from PIL import Image  # noqa: E402
-
-from kai_lib import (  # noqa: E402
+from kai_lib import (
     animate,
     checks,
     data,
@@ -44,8 +40,8 @@ from kai_lib import (  # noqa: E402
     show,
     surfaces,
 )
-from kai_lib.pictures.animation import TrajectoryAnimation, frame_steps  # noqa: E402
-from kai_lib.tools import bench  # noqa: E402
+from kai_lib.pictures.animation import TrajectoryAnimation, frame_steps
+from kai_lib.tools import bench
 
 ALL = optimizers.ALL
 WITH_EPS = [name for name, cls in ALL.items() if "eps" in inspect.signature(cls).parameters]

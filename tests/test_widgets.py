@@ -2,15 +2,11 @@
 
 import inspect
 
-import matplotlib
+import pytest
 
-matplotlib.use("Agg")
-
-import pytest  # noqa: E402
-
-from kai_lib import explore, optimizers, surfaces  # noqa: E402
-from kai_lib.pictures.widgets import default_ranges  # noqa: E402
-from kai_lib.runner import Trajectory  # noqa: E402
+from kai_lib import explore, optimizers, surfaces
+from kai_lib.pictures.widgets import default_ranges
+from kai_lib.runner import Trajectory
 
 PNG = b"\x89PNG"
 
