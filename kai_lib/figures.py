@@ -55,6 +55,7 @@ from .pictures.plotting import COLORS, mark_minima, plot_contours, plot_paths
 from .runner import run
 from .studies import races
 from .studies.basins import plot_basins
+from .studies.states import record
 
 __all__ = ["FIGURES", "main", "race_gif", "race_gif_3d", "race_animation_3d", "basins_png"]
 
@@ -252,17 +253,9 @@ def nag_lookahead(path: Path) -> None:
 # --- adaptive step sizes ---------------------------------------------------------------------
 
 def _record(opt: optimizers.Optimizer, grads: Sequence[float], attrs: Sequence[str]) -> dict[str, np.ndarray]:
-    """Step ``opt`` through ``grads`` (one scalar parameter); record each step and state."""
-    theta = np.zeros(1)
-    out: dict[str, list] = {"step": []}
-    out.update({a: [] for a in attrs})
-    for g in grads:
-        new = opt.step(theta, lambda th, g=g: np.full_like(th, g))
-        out["step"].append(float(abs(new - theta)[0]))
-        for a in attrs:
-            out[a].append(float(np.ravel(getattr(opt, a))[0]))
-        theta = new
-    return {k: np.array(v) for k, v in out.items()}
+    """:func:`kai_lib.studies.states.record` for one scalar parameter: each step and state as floats."""
+    rec = record(opt, np.asarray(grads, dtype=float)[:, None], attrs)
+    return {k: v.reshape(len(v), -1)[:, 0].astype(float) for k, v in rec.items()}
 
 
 def adagrad_step_size(path: Path) -> None:

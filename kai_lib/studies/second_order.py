@@ -224,8 +224,7 @@ def race(name: str) -> dict[str, RaceEntry]:
         begin = time.perf_counter()
         traj = run(opt, r.surface, start=np.array(r.start), steps=r.steps, grad_fn=grad)
         end = time.perf_counter()
-        below = np.flatnonzero(traj.loss < r.tol)
-        arrived = int(below[0]) if below.size else -1
+        arrived = traj.first_below(r.tol)
         steps = arrived if arrived >= 0 else traj.steps
         seconds = (grad_times[steps] if steps < len(grad_times) else end) - begin
         entries[opt_name] = RaceEntry(traj, arrived, steps, sum(c <= steps for c in loss_calls), seconds)
