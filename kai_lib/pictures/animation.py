@@ -7,7 +7,10 @@ animation of many optimizers stays cheap. (After Louis Tiao's ``TrajectoryAnimat
 >>> s = surfaces.BEALE
 >>> trajs = {n: run(optimizers.ALL[n](lr=0.01), s, steps=300) for n in ("SGD", "Adam")}
 >>> anim = animate(s, trajs)        # a matplotlib FuncAnimation
->>> show(anim)                      # in a notebook: the player (or a GIF, see show)
+>>> show(anim)                      # doctest: +ELLIPSIS
+<animation: ...>
+
+In a notebook, ``show(anim)`` last in a cell displays the player (or a GIF, see :func:`show`).
 """
 
 from __future__ import annotations

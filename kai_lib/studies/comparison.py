@@ -24,7 +24,8 @@ a stated criterion (:func:`score`). :func:`sweep` runs it, :func:`best_table` pr
 optimizer's best setting, and :func:`heat_map` draws the whole sweep as an
 η × optimizer grid with the score written in every cell.
 
->>> from kai_lib import comparison, optimizers
+>>> from kai_lib import optimizers
+>>> from kai_lib.studies import comparison
 >>> comparison.first_step(optimizers.Adagrad, [1.0, 1e-3], eps=1e-4).round(4).tolist()
 [1.0, 0.0995]
 """

@@ -11,7 +11,8 @@ The settings and measurements of notebook ``11-second-order``, in one place:
   :func:`fit_power` fits :math:`c\,n^p` to it and :func:`extrapolate` carries the fit to a
   network's parameter count.
 
->>> from kai_lib import optimizers, second_order, surfaces
+>>> from kai_lib import optimizers, surfaces
+>>> from kai_lib.studies import second_order
 >>> ours = second_order.minimise(optimizers.BFGS(loss_fn=surfaces.ROSENBROCK), surfaces.ROSENBROCK, [-1.2, 1.0])
 >>> ours.converged, ours.x.round(6).tolist()
 (True, [1.0, 1.0])
