@@ -2,7 +2,10 @@
 
 import inspect
 
+import ipywidgets as W
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from kai_lib import explore, optimizers, surfaces
 from kai_lib.pictures.widgets import default_ranges
@@ -260,3 +263,31 @@ def test_the_second_order_sliders_take_a_surface_of_ones_own():
     s = data.make_regression(n=200).surface()
     w = explore_second_order(s, method="Newton", steps=5)
     assert w.values()["surface"] == s.name and w.trajectory.surface is s
+
+
+VALUES = st.one_of(st.floats(allow_nan=True, allow_infinity=True), st.integers(-10**6, 10**6), st.booleans(),
+                   st.text(max_size=3), st.none(), st.sampled_from(["SGD", "Adam", "Newton", "beale", "saddle"]),
+                   st.sampled_from([0.5, 2.5, 10, 20, 32, 64, 1e-3, 1e-5, 0.99, 0.995]))
+
+
+@pytest.mark.parametrize("name", ["explore", "second order", "moons", "basins"])
+def test_update_shows_exactly_what_was_asked_or_names_the_argument(name):
+    """A property: whatever value a slider is given, it then holds exactly that value, or the call
+    raises a ValueError naming the slider and nothing moved (no clamping, no rounding)."""
+    w = a_widget(name)
+    sliders = sorted(set(w.sliders) - {"surface"})  # the surface moves the start sliders on purpose
+
+    @settings(max_examples=12, deadline=None)
+    @given(st.sampled_from(sliders), VALUES)
+    def check(slider, value):
+        before = w.values()
+        try:
+            w.update(**{slider: value})
+        except ValueError as error:
+            assert slider in str(error)
+            assert w.values() == before
+            return
+        assert w.values()[slider] == value
+        assert type(value) is not bool or isinstance(w.sliders[slider], W.Checkbox)  # True is not a number
+
+    check()
