@@ -16,7 +16,7 @@ import ipywidgets as W
 
 from .. import checks, optimizers
 from ..pictures.plotting import color_for
-from ..pictures.render import slider
+from ..pictures.render import SLIDER_STYLE, slider
 from ..pictures.widgets import SurfaceExplorer
 from ..surfaces import Surface
 from ..surfaces import get as get_surface
@@ -45,8 +45,7 @@ class SecondOrderExplorer(SurfaceExplorer):
         surface = get_surface(surface)
         method = checks.choice("method", method, METHODS)
         sliders = {
-            "method": W.Dropdown(options=list(METHODS), value=method, description="method",
-                                 style={"description_width": "90px"}),
+            "method": W.Dropdown(options=list(METHODS), value=method, description="method", style=SLIDER_STYLE),
             "lr": slider("lr", 1.0, 1e-3, 2.0, log=True),
             "history": slider("history", 10, 1, 30, integer=True, description="history m"),
             "damping": slider("damping", 0.0, 0.0, 100.0, step=0.5, description="damping λ", readout_format=".1f"),
