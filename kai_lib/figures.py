@@ -55,14 +55,12 @@ from .pictures.plotting import COLORS, mark_minima, plot_contours, plot_paths
 from .runner import run
 from .studies import races
 from .studies.basins import plot_basins
+from .studies.states import record
 
 __all__ = ["FIGURES", "main", "race_gif", "race_gif_3d", "race_animation_3d", "basins_png"]
 
 #: PNG resolution: a 12 × 4.2 in figure is 1200 × 420 px.
 DPI = 100
-#: GIF resolution, in the notebook style (the style in use sets it: :mod:`kai_lib.pictures.styles`):
-#: a 7 × 5.2 in animation at 104 dpi is 728 × 541 px.
-GIF_DPI = styles.STYLES["notebook"].gif_dpi
 #: No software version in the PNG, so the bytes do not change with matplotlib's.
 _PNG_METADATA = {"Software": None}
 
@@ -89,7 +87,7 @@ def race_gif(name: str, path: Path, dpi: int | None = None) -> Path:
     """Animate the race :data:`kai_lib.studies.races.RACES` ``[name]`` into the GIF ``path``."""
     r = races.RACES[name]
     trajs = races.race(name)
-    labels = {opt: races.label(opt, r.settings[opt]) for opt in trajs}
+    labels = {opt: r.label(opt) for opt in trajs}
     # Drawn slowest-last, so SGD's short path is not hidden under the others'; the
     # legend keeps the slides' order.
     drawn = {labels[opt]: trajs[opt] for opt in reversed(list(trajs))}
@@ -133,7 +131,7 @@ def race_animation_3d(name: str, frames: int | None = None, figsize: tuple[float
     commits fewer ``frames`` in a smaller ``figsize`` (9 × 6 in: 720 px wide at 80 dpi)."""
     r = races.RACES[name]
     trajs = races.race(name)
-    labels = {opt: races.label(opt, r.settings[opt]) for opt in trajs}
+    labels = {opt: r.label(opt) for opt in trajs}
     drawn = {labels[opt]: trajs[opt] for opt in reversed(list(trajs))}  # SGD's short path on top
     anim = animate(r.surface, drawn, frames=frames or r.frames, title=r.title, legend=False, pace=r.pace,
                    view="3d", elev=r.elev, azim=r.azim, figsize=figsize)
@@ -255,17 +253,9 @@ def nag_lookahead(path: Path) -> None:
 # --- adaptive step sizes ---------------------------------------------------------------------
 
 def _record(opt: optimizers.Optimizer, grads: Sequence[float], attrs: Sequence[str]) -> dict[str, np.ndarray]:
-    """Step ``opt`` through ``grads`` (one scalar parameter); record each step and state."""
-    theta = np.zeros(1)
-    out: dict[str, list] = {"step": []}
-    out.update({a: [] for a in attrs})
-    for g in grads:
-        new = opt.step(theta, lambda th, g=g: np.full_like(th, g))
-        out["step"].append(float(abs(new - theta)[0]))
-        for a in attrs:
-            out[a].append(float(np.ravel(getattr(opt, a))[0]))
-        theta = new
-    return {k: np.array(v) for k, v in out.items()}
+    """:func:`kai_lib.studies.states.record` for one scalar parameter: each step and state as floats."""
+    rec = record(opt, np.asarray(grads, dtype=float)[:, None], attrs)
+    return {k: v.reshape(len(v), -1)[:, 0].astype(float) for k, v in rec.items()}
 
 
 def adagrad_step_size(path: Path) -> None:

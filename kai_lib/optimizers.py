@@ -206,6 +206,8 @@ class SGD(Optimizer):
 
     >>> opt = SGD(lr=0.1)
     >>> theta = opt.step(np.array([1.0, -2.0]), lambda th: 2 * th)
+    >>> theta
+    array([ 0.8, -1.6])
 
     Reference: Robbins & Monro (1951), "A Stochastic Approximation Method".
     Introduced in notebook ``01-gradient-descent``.
@@ -245,6 +247,8 @@ class Momentum(Optimizer):
 
     >>> opt = Momentum(lr=0.1, gamma=0.9)
     >>> theta = opt.step(np.array([1.0, -2.0]), lambda th: 2 * th)
+    >>> theta
+    array([ 0.8, -1.6])
 
     Reference: Polyak (1964); Rumelhart, Hinton & Williams (1986).
     Introduced in notebook ``03-momentum``.
@@ -295,6 +299,8 @@ class TorchMomentum(Momentum):
 
     >>> opt = TorchMomentum(lr=0.1, gamma=0.9)
     >>> theta = opt.step(np.array([1.0, -2.0]), lambda th: 2 * th)
+    >>> theta
+    array([ 0.8, -1.6])
 
     Introduced in notebook ``03-momentum`` (key point: a schedule).
     """
@@ -334,6 +340,8 @@ class NAG(Momentum):
 
     >>> opt = NAG(lr=0.1, gamma=0.9)
     >>> theta = opt.step(np.array([1.0, -2.0]), lambda th: 2 * th)
+    >>> theta
+    array([ 0.8, -1.6])
 
     Reference: Nesterov (1983), "A method for solving the convex programming problem
     with convergence rate O(1/k²)"; Sutskever et al. (2013), ICML.
@@ -375,6 +383,8 @@ class Adagrad(Optimizer):
 
     >>> opt = Adagrad(lr=0.5)
     >>> theta = opt.step(np.array([1.0, -2.0]), lambda th: 2 * th)
+    >>> theta
+    array([ 0.5, -1.5])
 
     Reference: Duchi, Hazan & Singer (2011), JMLR 12, "Adaptive Subgradient Methods
     for Online Learning and Stochastic Optimization".
@@ -427,6 +437,8 @@ class RMSProp(Optimizer):
 
     >>> opt = RMSProp(lr=0.01)
     >>> theta = opt.step(np.array([1.0, -2.0]), lambda th: 2 * th)
+    >>> theta
+    array([ 0.96837722, -1.96837722])
 
     Reference: Hinton, Srivastava & Swersky, "Neural Networks for Machine Learning",
     lecture 6e (2012).
@@ -489,6 +501,8 @@ class AdaDelta(Optimizer):
 
     >>> opt = AdaDelta()
     >>> theta = opt.step(np.array([1.0, -2.0]), lambda th: 2 * th)
+    >>> theta
+    array([ 0.99683773, -1.99683772])
 
     Reference: Zeiler (2012), "ADADELTA: An Adaptive Learning Rate Method",
     https://arxiv.org/abs/1212.5701.
@@ -547,6 +561,8 @@ class Adam(Optimizer):
 
     >>> opt = Adam(lr=0.1)
     >>> theta = opt.step(np.array([1.0, -2.0]), lambda th: 2 * th)
+    >>> theta
+    array([ 0.9, -1.9])
 
     Reference: Kingma & Ba (2015), "Adam: A Method for Stochastic Optimization",
     https://arxiv.org/abs/1412.6980.
@@ -610,6 +626,8 @@ class AdaMax(Adam):
 
     >>> opt = AdaMax(lr=0.1)
     >>> theta = opt.step(np.array([1.0, -2.0]), lambda th: 2 * th)
+    >>> theta
+    array([ 0.9, -1.9])
 
     Reference: Kingma & Ba (2015), section 7.1, https://arxiv.org/abs/1412.6980.
     Introduced in notebook ``08-adam``.
@@ -664,6 +682,8 @@ class Nadam(Adam):
 
     >>> opt = Nadam(lr=0.1)
     >>> theta = opt.step(np.array([1.0, -2.0]), lambda th: 2 * th)
+    >>> theta
+    array([ 0.89435482, -1.89435482])
 
     Reference: Dozat (2016), "Incorporating Nesterov Momentum into Adam", ICLR workshop.
     Introduced in notebook ``08-adam``.
@@ -727,6 +747,8 @@ class AMSGrad(Adam):
 
     >>> opt = AMSGrad(lr=0.1)
     >>> theta = opt.step(np.array([1.0, -2.0]), lambda th: 2 * th)
+    >>> theta
+    array([ 0.9, -1.9])
 
     Reference: Reddi, Kale & Kumar (2018), "On the Convergence of Adam and Beyond",
     https://arxiv.org/abs/1904.09237.
@@ -773,6 +795,8 @@ class AdamW(Adam):
 
     >>> opt = AdamW(lr=0.1, weight_decay=0.01)
     >>> theta = opt.step(np.array([1.0, -2.0]), lambda th: 2 * th)
+    >>> theta
+    array([ 0.899, -1.898])
 
     Reference: Loshchilov & Hutter (2019), "Decoupled Weight Decay Regularization",
     https://arxiv.org/abs/1711.05101.
@@ -1039,6 +1063,8 @@ class BFGS(_QuasiNewton):
 
     >>> opt = BFGS(lr=1.0)
     >>> theta = opt.step(np.array([1.0, 1.0]), lambda th: np.array([2, 8]) * th)
+    >>> theta
+    array([0.8, 0.2])
 
     Reference: Nocedal & Wright, *Numerical Optimization* (2nd ed., 2006), Algorithm 6.1 and
     eq. (6.17); Broyden, Fletcher, Goldfarb, Shanno (1970).
@@ -1116,6 +1142,8 @@ class LBFGS(_QuasiNewton):
 
     >>> opt = LBFGS(lr=1.0, history=5)
     >>> theta = opt.step(np.array([1.0, 1.0]), lambda th: np.array([2, 8]) * th)
+    >>> theta
+    array([0.8, 0.2])
 
     Reference: Nocedal (1980), "Updating quasi-Newton matrices with limited storage",
     Math. Comp. 35; Liu & Nocedal (1989); Nocedal & Wright (2006), Algorithms 7.4 and 7.5.

@@ -79,6 +79,22 @@ class Trajectory:
         """The last point(s)."""
         return self.path[-1]
 
+    def first_below(self, tol: float, floor: float = 0.0, for_good: bool = False):
+        """The first step at which the loss is within ``tol`` of ``floor`` (``J − floor < tol``); -1 if never.
+
+        ``for_good``: the first step from which it stays there to the end of the run. For a
+        batch, one step per start point (an array). Steps are the run's own, also when thinned.
+
+        >>> from kai_lib import optimizers, surfaces
+        >>> run(optimizers.SGD(lr=0.45), surfaces.RAVINE, steps=150).first_below(1e-3)
+        42
+        """
+        below = (self.loss - floor) < tol
+        if for_good:  # below here and at every later step
+            below = np.flip(np.logical_and.accumulate(np.flip(below, axis=0), axis=0), axis=0)
+        first = np.where(below.any(axis=0), self.recorded_steps[below.argmax(axis=0)], -1)
+        return int(first) if first.ndim == 0 else first
+
     def __repr__(self) -> str:
         return (
             f"<Trajectory on {self.surface.name}: {self.steps} steps, "

@@ -5,6 +5,7 @@ import matplotlib
 matplotlib.use("Agg")
 
 import matplotlib.pyplot as plt  # noqa: E402
+import numpy as np  # noqa: E402
 import pytest  # noqa: E402
 from hypothesis import settings  # noqa: E402
 
@@ -23,3 +24,17 @@ def no_show_and_close(monkeypatch):
     monkeypatch.setattr(plt, "show", forbidden)
     yield
     plt.close("all")
+
+
+def _central_differences(f, x, h: float = 1e-6) -> np.ndarray:
+    """``[(f(x + h·e_i) − f(x − h·e_i)) / 2h for each coordinate i]``: the gradient of a scalar
+    ``f``, or of a vector ``f`` the rows ∂f/∂x_i (the Hessian, from a gradient)."""
+    x = np.asarray(x, dtype=float)
+    steps = h * np.eye(x.size).reshape(x.size, *x.shape)
+    return np.stack([(np.asarray(f(x + e)) - np.asarray(f(x - e))) / (2 * h) for e in steps])
+
+
+@pytest.fixture
+def central_differences():
+    """The one finite-difference check of an analytic derivative (micrograd's test, numpy's way)."""
+    return _central_differences

@@ -2,18 +2,14 @@
 
 import io
 
-import matplotlib
+import matplotlib.pyplot as plt
+import numpy as np
+import pytest
+from matplotlib.animation import FuncAnimation
+from PIL import Image, ImageChops
 
-matplotlib.use("Agg")
-
-import matplotlib.pyplot as plt  # noqa: E402
-import numpy as np  # noqa: E402
-import pytest  # noqa: E402
-from matplotlib.animation import FuncAnimation  # noqa: E402
-from PIL import Image, ImageChops  # noqa: E402
-
-from kai_lib import animate, optimizers, run, save_gif, show, surfaces  # noqa: E402
-from kai_lib.pictures.animation import ANIMATION_MODE_ENV, frame_steps  # noqa: E402
+from kai_lib import animate, optimizers, run, save_gif, show, surfaces
+from kai_lib.pictures.animation import ANIMATION_MODE_ENV, frame_steps
 
 
 @pytest.fixture(autouse=True)
@@ -238,3 +234,38 @@ def test_colors_tell_two_runs_of_one_optimizer_apart():
     assert in_3d.trails["Momentum, γ = 0.9"][0].get_linestyle() == "--"
     with pytest.raises(TypeError, match="linestyles must be a mapping"):
         animate(s, trajs, linestyles=["--"])
+
+
+@pytest.mark.parametrize("style", ["notebook", "classroom"])
+def test_the_3d_race_follows_the_style_and_the_line_styles_as_the_map_does(style):
+    from kai_lib.pictures import styles
+    from kai_lib.pictures.animation import TEXT_SCALE_3D
+
+    s = surfaces.SADDLE
+    trajs = {n: run(optimizers.ALL[n](lr=0.02), s, steps=20) for n in ("SGD", "NAG", "RMSProp")}
+    with styles.using(style) as sizes:
+        flat, deep = animate(s, trajs, frames=5), animate(s, trajs, frames=5, view="3d")
+    for name in trajs:
+        for anim in (flat, deep):
+            trail, head = anim.trails[name][0], anim.heads[name][0]
+            assert trail.get_linewidth() == sizes.path_width + 0.4 and head.get_markersize() == sizes.head
+        assert deep.trails[name][0].get_linestyle() == flat.trails[name][0].get_linestyle()
+    assert flat.trails["NAG"][0].get_linestyle() == "--" and flat.trails["SGD"][0].get_linestyle() == "-"
+    legend_3d = deep._fig.axes[0].get_legend().get_texts()[0].get_fontsize()
+    assert legend_3d == pytest.approx(TEXT_SCALE_3D * sizes.font("legend"))
+    assert deep.counter.get_fontsize() == pytest.approx(TEXT_SCALE_3D * sizes.font("counter"))
+
+
+def test_every_animation_stands_on_the_one_base():
+    """The 2-D and 3-D races and the moons boundaries: FrameAnimation subclasses that run its constructor."""
+    from kai_lib.pictures.animation import FrameAnimation
+    from kai_lib.studies import moons
+
+    s = surfaces.SADDLE
+    trajs = {"SGD": run(optimizers.SGD(lr=0.02), s, steps=30)}
+    runs = moons.train_all(moons.Moons(epochs=4, settings={"SGD": {"lr": 0.1}}))
+    for anim in (animate(s, trajs, frames=7), animate(s, trajs, frames=7, view="3d"),
+                 moons.animate_boundaries(runs, moons.Moons(epochs=4, settings={"SGD": {"lr": 0.1}}), frames=4)):
+        assert isinstance(anim, FrameAnimation)
+        assert anim._n_steps == anim.steps_shown[-1] and len(list(anim.render_frames(dpi=20))) == len(anim.steps_shown)
+        assert anim._init_func == anim._init and anim._blit  # FuncAnimation's set-up, done by the base

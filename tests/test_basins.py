@@ -1,16 +1,13 @@
 """Basins of attraction: classification on a surface whose basins are known, the maps, bad input."""
 
-import matplotlib
 
-matplotlib.use("Agg")
+import matplotlib.pyplot as plt
+import numpy as np
+import pytest
 
-import matplotlib.pyplot as plt  # noqa: E402
-import numpy as np  # noqa: E402
-import pytest  # noqa: E402
-
-from kai_lib import optimizers, surfaces  # noqa: E402
+from kai_lib import optimizers, surfaces
 from kai_lib.studies import races
-from kai_lib.studies.basins import (  # noqa: E402
+from kai_lib.studies.basins import (
     DIVERGED,
     NONE,
     BasinMap,
@@ -21,7 +18,7 @@ from kai_lib.studies.basins import (  # noqa: E402
     plot_basins,
     start_grid,
 )
-from kai_lib.surfaces import Surface  # noqa: E402
+from kai_lib.surfaces import Surface
 
 # A separable double well, J = (x² − 1)²/4 + y²/2: minima (±1, 0), and under gradient
 # descent with a small step the sign of x never changes (x ← x(1 − η(x² − 1)) with

@@ -1,15 +1,12 @@
 """kai_lib.studies.comparison: first steps from the zero state, the fair sweep and its heat map."""
 
-import matplotlib
 
-matplotlib.use("Agg")
+import matplotlib.pyplot as plt
+import numpy as np
+import pytest
 
-import matplotlib.pyplot as plt  # noqa: E402
-import numpy as np  # noqa: E402
-import pytest  # noqa: E402
-
-from kai_lib import optimizers, surfaces  # noqa: E402
-from kai_lib.runner import Trajectory, run  # noqa: E402
+from kai_lib import optimizers, surfaces
+from kai_lib.runner import Trajectory, run
 from kai_lib.studies import comparison
 
 GRADIENTS = np.array([1e3, 1.0, 1e-3, 1e-5, 1e-7])

@@ -1,15 +1,12 @@
 """The explanatory pictures: they draw the library's own steps, return their artists, never show."""
 
-import matplotlib
 
-matplotlib.use("Agg")
+import matplotlib.pyplot as plt
+import numpy as np
+import pytest
+from matplotlib.artist import Artist
 
-import matplotlib.pyplot as plt  # noqa: E402
-import numpy as np  # noqa: E402
-import pytest  # noqa: E402
-from matplotlib.artist import Artist  # noqa: E402
-
-from kai_lib import optimizers, run, surfaces  # noqa: E402
+from kai_lib import optimizers, run, surfaces
 from kai_lib.pictures import diagrams
 
 RAVINE = surfaces.RAVINE

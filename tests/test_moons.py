@@ -4,7 +4,7 @@ import numpy as np
 import pytest
 
 from kai_lib import nn, optimizers
-from kai_lib.pictures.animation import TrajectoryAnimation
+from kai_lib.pictures.animation import FrameAnimation
 from kai_lib.studies import moons
 
 
@@ -45,7 +45,7 @@ def test_the_caption_in_numbers(runs):
 
 def test_the_animation_moves_images_and_curves_only(runs):
     anim = moons.animate_boundaries(runs, frames=12)
-    assert isinstance(anim, TrajectoryAnimation)  # so save_gif and show blit it
+    assert isinstance(anim, FrameAnimation)  # so save_gif and show blit it
     assert anim.steps_shown[0] == 0 and anim.steps_shown[-1] == moons.MOONS.epochs
     assert len(anim.steps_shown) == 12 and np.all(np.diff(anim.steps_shown) > 0)
     anim._init()

@@ -1,16 +1,13 @@
 """Static plots: contours, paths, the 3-D view, and the one colour per optimizer."""
 
-import matplotlib
 
-matplotlib.use("Agg")
+import matplotlib.pyplot as plt
+import numpy as np
+import pytest
+from matplotlib.contour import QuadContourSet
 
-import matplotlib.pyplot as plt  # noqa: E402
-import numpy as np  # noqa: E402
-import pytest  # noqa: E402
-from matplotlib.contour import QuadContourSet  # noqa: E402
-
-from kai_lib import COLORS, color_for, optimizers, plot_contours, plot_paths, plot_surface_3d, run, surfaces  # noqa: E402
-from kai_lib.pictures.plotting import contour_levels, divergence_mark  # noqa: E402
+from kai_lib import COLORS, color_for, optimizers, plot_contours, plot_paths, plot_surface_3d, run, surfaces
+from kai_lib.pictures.plotting import contour_levels, divergence_mark
 
 pytestmark = pytest.mark.usefixtures("no_show_and_close")  # tests/conftest.py
 

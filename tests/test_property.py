@@ -16,17 +16,13 @@ import warnings
 from pathlib import Path
 from unittest import mock
 
-import matplotlib
+import matplotlib.pyplot as plt
+import numpy as np
+import pytest
+from hypothesis import event, given, settings
+from hypothesis import strategies as st
 
-matplotlib.use("Agg")
-
-import matplotlib.pyplot as plt  # noqa: E402
-import numpy as np  # noqa: E402
-import pytest  # noqa: E402
-from hypothesis import event, given, settings  # noqa: E402
-from hypothesis import strategies as st  # noqa: E402
-
-from kai_lib import (  # noqa: E402
+from kai_lib import (
     animate,
     explore,
     figures,
@@ -37,9 +33,9 @@ from kai_lib import (  # noqa: E402
     save_gif,
     surfaces,
 )
-from kai_lib.pictures.widgets import default_ranges  # noqa: E402
-from kai_lib.runner import Trajectory  # noqa: E402
-from kai_lib.tools import bench  # noqa: E402
+from kai_lib.pictures.widgets import default_ranges
+from kai_lib.runner import Trajectory
+from kai_lib.tools import bench
 
 pytestmark = pytest.mark.filterwarnings("error")
 

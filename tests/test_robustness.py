@@ -19,16 +19,12 @@ import tempfile
 import warnings
 from pathlib import Path
 
-import matplotlib
+import matplotlib.pyplot as plt
+import numpy as np
+import pytest
+from PIL import Image
 
-matplotlib.use("Agg")
-
-import matplotlib.pyplot as plt  # noqa: E402
-import numpy as np  # noqa: E402
-import pytest  # noqa: E402
-from PIL import Image  # noqa: E402
-
-from kai_lib import (  # noqa: E402
+from kai_lib import (
     animate,
     checks,
     data,
@@ -44,8 +40,8 @@ from kai_lib import (  # noqa: E402
     show,
     surfaces,
 )
-from kai_lib.pictures.animation import TrajectoryAnimation, frame_steps  # noqa: E402
-from kai_lib.tools import bench  # noqa: E402
+from kai_lib.pictures.animation import TrajectoryAnimation, frame_steps
+from kai_lib.tools import bench
 
 ALL = optimizers.ALL
 WITH_EPS = [name for name, cls in ALL.items() if "eps" in inspect.signature(cls).parameters]
@@ -255,6 +251,9 @@ def test_far_starts_draw_animate_and_save_quietly(tmp_path):
 
 def test_the_widget_driven_far_away_is_quiet():
     w = explore(optimizers.Adam, "beale", steps=20)
+    with pytest.raises(ValueError, match=r"x0 must be in \[-4.5, 4.5\] \(the x0 slider's range, the surface's view\)"):
+        w.update(x0=1e200, y0=1e200)  # the start sliders cannot show it: refused, not clamped
+    w.sliders["x0"].max = w.sliders["y0"].max = 1e300  # widened, a far start is a run like any other
     traj = w.update(x0=1e200, y0=1e200)
     assert traj.diverged and traj.diverged_at == 0 and "diverged</b> at step 0" in w.status.value
     w.sliders["x0"].max = 1e300  # the sliders themselves, driven out there
@@ -348,7 +347,8 @@ def test_update_checks_what_it_is_given():
                           ({"steps": 0}, "steps must be an integer >= 1, got 0"),
                           ({"x0": "far"}, "x0 must be a finite number, got 'far'"),
                           ({"y0": np.nan}, "y0 must be a finite number, got nan"),
-                          ({"lr": -1.0}, "lr must be a finite number > 0, got -1.0"),
+                          ({"lr": -1.0}, r"lr must be in \[0.0001, 1\] \(the lr slider's range; pass lr=\(low, high\) "
+                                         r"to explore\(\) to widen it\), got -1.0"),
                           ({"surface": "nope"}, "surface must be one of 'beale'")):
         with pytest.raises(ValueError, match=match):
             w.update(**values)

@@ -239,3 +239,20 @@ def test_record_every_with_a_start_whose_loss_overflows():
     thin = run(optimizers.SGD(lr=0.01), surfaces.BEALE, start=starts, steps=60, record_every=25)
     assert full.diverged_at[0] == 0 and np.isinf(full.loss[0, 0])
     assert_thinned_matches(full, thin, 25)
+
+
+def test_first_below_is_the_first_step_under_the_tolerance():
+    traj = run(optimizers.SGD(lr=0.45), surfaces.RAVINE, steps=150)
+    first = traj.first_below(1e-3)
+    assert traj.loss[first] < 1e-3 and np.all(traj.loss[:first] >= 1e-3)
+    settled = traj.first_below(1e-3, for_good=True)
+    assert np.all(traj.loss[settled:] < 1e-3) and traj.loss[settled - 1] >= 1e-3 and settled >= first
+    assert traj.first_below(1e-30) == -1 and traj.first_below(1e-30, for_good=True) == -1
+    assert traj.first_below(traj.loss[0] + 1.0) == 0
+    floor = traj.first_below(1e-3, floor=-1.0)  # J − (−1) < 1e-3 never holds for J ≥ 0
+    assert floor == -1
+    batch = run(optimizers.SGD(lr=0.45), surfaces.RAVINE, start=np.array([[-4.0, -2.0], [1.0, 1.0]]), steps=150)
+    each = [run(optimizers.SGD(lr=0.45), surfaces.RAVINE, start=p, steps=150).first_below(1e-3) for p in batch.path[0]]
+    assert batch.first_below(1e-3).tolist() == each
+    thinned = run(optimizers.SGD(lr=0.45), surfaces.RAVINE, steps=150, record_every=10)
+    assert thinned.first_below(1e-3) == 10 * int(np.ceil(first / 10))  # in the run's steps, not rows

@@ -8,14 +8,11 @@ import json
 import math
 from pathlib import Path
 
-import matplotlib
 import numpy as np
 import pytest
 
 from kai_lib import optimizers, plot_paths, run, schedules, surfaces
 from kai_lib.pictures.plotting import plot_schedule
-
-matplotlib.use("Agg")
 
 REFERENCE = json.loads((Path(__file__).parent / "reference" / "torch_reference.json").read_text())
 

@@ -325,9 +325,6 @@ def test_second_order_is_its_own_registry():
 # --- the sliders ------------------------------------------------------------------------------------------
 
 def test_second_order_sliders_at_their_extremes():
-    import matplotlib
-
-    matplotlib.use("Agg")
     from kai_lib.studies.second_order_widgets import METHODS, explore_second_order
 
     w = explore_second_order("beale", method="Newton", steps=30)
@@ -357,9 +354,6 @@ def test_second_order_sliders_at_their_extremes():
 
 
 def test_second_order_sliders_take_initial_values_and_refuse_what_they_cannot_show():
-    import matplotlib
-
-    matplotlib.use("Agg")
     from kai_lib.studies.second_order_widgets import explore_second_order
 
     w = explore_second_order("beale", method="Newton", initial={"damping": 60.0, "method": "BFGS", "history": 5})
@@ -403,7 +397,7 @@ def test_fit_and_extrapolation_of_a_power_law():
     assert second_order.format_bytes(8e16) == "80,000 TB"
 
 
-def test_hessian_cost_measures_what_it_says():
+def test_hessian_cost_measures_what_it_says(central_differences):
     cost = second_order.hessian_cost(sizes=(50, 200), repeats=1)
     np.testing.assert_array_equal(cost.matrix_bytes, [8 * 50**2, 8 * 200**2])
     assert np.all(cost.form_seconds > 0) and np.all(cost.solve_seconds > 0)
@@ -411,6 +405,6 @@ def test_hessian_cost_measures_what_it_says():
     H = second_order.softmax_hessian(theta)
     # against finite differences of the gradient of log Σ exp θ + ½λ|θ|²
     grad = lambda th: np.exp(th) / np.exp(th).sum() + 1e-3 * th  # noqa: E731
-    numeric = np.array([(grad(theta + 1e-6 * e) - grad(theta - 1e-6 * e)) / 2e-6 for e in np.eye(6)])
+    numeric = central_differences(grad, theta)
     np.testing.assert_allclose(H, numeric, atol=1e-8)
     assert np.linalg.eigvalsh(H).min() > 0

@@ -7,14 +7,11 @@ scaled to the width the picture is shown at.
 """
 
 import matplotlib
+import matplotlib.pyplot as plt
+import pytest
+from matplotlib.text import Text
 
-matplotlib.use("Agg")
-
-import matplotlib.pyplot as plt  # noqa: E402
-import pytest  # noqa: E402
-from matplotlib.text import Text  # noqa: E402
-
-from kai_lib import animate, explore, figures, optimizers, run, surfaces, use_style  # noqa: E402
+from kai_lib import animate, explore, figures, optimizers, run, surfaces, use_style
 from kai_lib.pictures import styles
 from kai_lib.studies import races
 

@@ -13,11 +13,6 @@ NAMES = ["beale", "long_valley", "saddle", "rosenbrock", "himmelblau", "ravine",
 H = 1e-5
 
 
-def central_grad(f, xy):
-    e = np.eye(2) * H
-    return np.stack([(f(xy + e[i]) - f(xy - e[i])) / (2 * H) for i in range(2)], axis=-1)
-
-
 def points_in(surface):
     """Points of the surface's view (a margin around it too)."""
     (x0, x1), (y0, y1) = surface.xlim, surface.ylim
@@ -31,13 +26,13 @@ def test_the_required_surfaces_exist():
 
 
 @pytest.mark.parametrize("name", NAMES)
-def test_gradient_against_finite_differences(name):
+def test_gradient_against_finite_differences(name, central_differences):
     s = ALL[name]
 
     @settings(max_examples=100, deadline=None)
     @given(points_in(s))
     def check(xy):
-        fd = central_grad(s, xy)
+        fd = central_differences(s, xy, H)
         scale = 1 + np.abs(s(xy)) + np.abs(fd).max()
         np.testing.assert_allclose(s.grad(xy), fd, rtol=1e-6, atol=1e-7 * scale)
 
@@ -45,13 +40,13 @@ def test_gradient_against_finite_differences(name):
 
 
 @pytest.mark.parametrize("name", NAMES)
-def test_hessian_against_finite_differences_of_the_gradient(name):
+def test_hessian_against_finite_differences_of_the_gradient(name, central_differences):
     s = ALL[name]
 
     @settings(max_examples=100, deadline=None)
     @given(points_in(s))
     def check(xy):
-        fd = np.stack([(s.grad(xy + e) - s.grad(xy - e)) / (2 * H) for e in np.eye(2) * H], axis=-2)
+        fd = central_differences(s.grad, xy, H)
         hess = s.hessian(xy)
         scale = 1 + np.abs(fd).max()
         np.testing.assert_allclose(hess, fd, rtol=1e-6, atol=1e-7 * scale)

@@ -2,15 +2,14 @@
 
 import inspect
 
-import matplotlib
+import ipywidgets as W
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
-matplotlib.use("Agg")
-
-import pytest  # noqa: E402
-
-from kai_lib import explore, optimizers, surfaces  # noqa: E402
-from kai_lib.pictures.widgets import default_ranges  # noqa: E402
-from kai_lib.runner import Trajectory  # noqa: E402
+from kai_lib import explore, optimizers, surfaces
+from kai_lib.pictures.widgets import default_ranges
+from kai_lib.runner import Trajectory
 
 PNG = b"\x89PNG"
 
@@ -144,3 +143,151 @@ def test_interactive_still_keeps_a_picture_of_its_figure():
     plt.close("all")
     with pytest.raises(TypeError, match="fn must be a function"):
         interactive_still("draw")
+
+
+# --- every widget: one panel, what it shows is what its controls say ----------------------------------
+
+def a_widget(name):
+    """One of each live widget, small and quick."""
+    from kai_lib.studies import moons
+    from kai_lib.studies.basins import explore_basins
+    from kai_lib.studies.second_order_widgets import explore_second_order
+
+    return {
+        "explore": lambda: explore(optimizers.Momentum, "ravine", steps=20),
+        "second order": lambda: explore_second_order("beale", method="L-BFGS", steps=10),
+        "moons": lambda: moons.explore(initial={"epochs": 10}),
+        "basins": lambda: explore_basins(optimizers.Momentum, "himmelblau", n=6, steps=10),
+    }[name]()
+
+
+REFUSED = {  # name -> [(values, what the error says)]: the wrong type, or outside the slider's range
+    "explore": [({"steps": 2.5}, r"steps must be an integer >= 1, got 2.5"),
+                ({"steps": 0}, r"steps must be an integer >= 1, got 0"),
+                ({"steps": 5000}, r"steps must be in \[1, 1000\] \(the steps slider's range\), got 5000"),
+                ({"gamma": 0.995}, r"gamma must be in \[0, 0.99\] \(the gamma slider's range; pass gamma="),
+                ({"lr": "0.1"}, r"lr must be a finite number, got '0.1' \(a str\)"),
+                ({"surface": "beale", "x0": -5.0},
+                 r"x0 must be in \[-4.5, 4.5\] \(the x0 slider's range, the surface's view\)")],
+    "second order": [({"history": 2.5}, r"history must be an integer >= 1, got 2.5"),
+                     ({"history": True}, r"history must be an integer >= 1, got True"),
+                     ({"history": 31}, r"history must be in \[1, 30\] \(the history slider's range\), got 31"),
+                     ({"steps": 0}, r"steps must be an integer >= 1, got 0"),
+                     ({"damping": 500.0}, r"damping must be in \[0, 100\]"),
+                     ({"lr": "0.1"}, r"lr must be a finite number, got '0.1'"),
+                     ({"method": "Adam"}, r"method must be one of 'Newton', 'BFGS', 'L-BFGS'")],
+    "moons": [({"hidden": 2.5}, r"hidden must be an integer >= 2, got 2.5"),
+              ({"hidden": True}, r"hidden must be an integer >= 2, got True"),
+              ({"epochs": 2.5}, r"epochs must be an integer >= 10, got 2.5"),
+              ({"epochs": 10**6}, r"epochs must be in \[10, 100\] \(the epochs slider's range\), got 1000000"),
+              ({"lr": "0.1"}, r"lr must be a finite number, got '0.1'"),
+              ({"lr": 100.0}, r"lr must be in \[0.0001, 10\]"),
+              ({"batch_size": 32}, r"batch_size must be one of 10, 20, 50, 100, 200, got 32"),
+              ({"optimizer": "Lion"}, r"optimizer must be one of 'SGD'")],
+    "basins": [({"lr": 5.0}, r"lr must be in \[0.0001, 1\] \(the lr slider's range\), got 5.0"),
+               ({"lr": 1e-6}, r"lr must be in \[0.0001, 1\]"),
+               ({"gamma": 0.995}, r"gamma must be in \[0, 0.99\] \(the gamma slider's range\), got 0.995"),
+               ({"gamma": True}, r"gamma must be a finite number, got True")],
+}
+
+
+@pytest.mark.parametrize("name", list(REFUSED))
+def test_every_widget_refuses_what_its_sliders_cannot_show_and_moves_nothing(name):
+    w = a_widget(name)
+    for values, message in REFUSED[name]:
+        before, picture = w.values(), w.image.value
+        with pytest.raises(ValueError, match=message):
+            w.update(**values)
+        assert w.values() == before and w.image.value == picture  # nothing half-done
+        with pytest.raises(TypeError, match="no slider named 'nope'"):
+            w.update(nope=1)
+
+
+def test_initial_values_are_checked_by_the_same_rule():
+    from kai_lib.studies import moons
+    from kai_lib.studies.basins import explore_basins
+    from kai_lib.studies.second_order_widgets import explore_second_order
+
+    with pytest.raises(ValueError, match=r"initial\['history'\] must be an integer >= 1, got 2.5"):
+        explore_second_order("beale", initial={"history": 2.5})
+    with pytest.raises(ValueError, match=r"initial\['hidden'\] must be an integer >= 2, got True"):
+        moons.explore(initial={"hidden": True})
+    with pytest.raises(ValueError, match=r"initial\['lr'\] must be in \[0.0001, 1\] \(the lr slider's range\), "
+                                         r"got 5.0"):
+        explore_basins(optimizers.SGD, "himmelblau", n=4, steps=5, lr=5.0)
+    with pytest.raises(ValueError, match=r"initial\['gamma'\] must be in \[0, 0.99\]"):
+        explore_basins(optimizers.Momentum, "himmelblau", n=4, steps=5, gamma=0.995)
+    w = explore_basins(optimizers.Momentum, "himmelblau", n=4, steps=5, lr=0.003, gamma=0.5)
+    assert w.values() == {"lr": 0.003, "gamma": 0.5} and w.basin_map.label == "Momentum  η=0.003, γ=0.5"
+
+
+def test_what_a_widget_draws_is_what_its_controls_say():
+    """A later cell's update() moves the sliders: the picture never says SGD while the controls say Adam."""
+    m = a_widget("moons")
+    assert m.values()["optimizer"] == "Adam"
+    m.update(optimizer="SGD", lr=1.0)
+    assert m.values()["optimizer"] == "SGD" and m.values()["lr"] == pytest.approx(1.0)
+    assert m._ax.get_title() == "SGD η=1"
+    e = a_widget("explore")
+    traj = e.update(gamma=0.5, x0=-4.0, steps=7)
+    assert (e.sliders["gamma"].value, e.sliders["x0"].value, e.sliders["steps"].value) == (0.5, -4.0, 7)
+    assert traj.steps == 7 and traj.path[0, 0] == -4.0 and e.trajectory is traj
+    e.update(surface="saddle")  # as the dropdown does: the start moves to the new surface's start
+    assert (e.sliders["x0"].value, e.sliders["y0"].value) == tuple(surfaces.SADDLE.start)
+    assert e.trajectory.path[0].tolist() == list(surfaces.SADDLE.start)
+    s = a_widget("second order")
+    s.update(method="Newton", damping=60.0)
+    assert s.values()["method"] == "Newton" and type(s.optimizer).__name__ == "Newton" and s.optimizer.damping == 60
+    b = a_widget("basins")
+    b.update(lr=0.002, gamma=0.0)
+    assert b.values() == {"lr": 0.002, "gamma": 0.0} and b.basin_map.label == "Momentum  η=0.002, γ=0"
+
+
+@pytest.mark.parametrize("name", ["explore", "second order", "moons", "basins"])
+def test_every_widget_is_one_slider_panel_with_a_still(name):
+    import base64
+
+    from kai_lib.pictures.render import SliderPanel
+
+    w = a_widget(name)
+    assert isinstance(w, SliderPanel)
+    bundle = w._repr_mimebundle_()
+    assert "application/vnd.jupyter.widget-view+json" in bundle
+    assert base64.b64decode(bundle["image/png"]) == w.image.value and w.image.value[:4] == PNG
+
+
+def test_the_second_order_sliders_take_a_surface_of_ones_own():
+    from kai_lib import data
+    from kai_lib.studies.second_order_widgets import explore_second_order
+
+    s = data.make_regression(n=200).surface()
+    w = explore_second_order(s, method="Newton", steps=5)
+    assert w.values()["surface"] == s.name and w.trajectory.surface is s
+
+
+VALUES = st.one_of(st.floats(allow_nan=True, allow_infinity=True), st.integers(-10**6, 10**6), st.booleans(),
+                   st.text(max_size=3), st.none(), st.sampled_from(["SGD", "Adam", "Newton", "beale", "saddle"]),
+                   st.sampled_from([0.5, 2.5, 10, 20, 32, 64, 1e-3, 1e-5, 0.99, 0.995]))
+
+
+@pytest.mark.parametrize("name", ["explore", "second order", "moons", "basins"])
+def test_update_shows_exactly_what_was_asked_or_names_the_argument(name):
+    """A property: whatever value a slider is given, it then holds exactly that value, or the call
+    raises a ValueError naming the slider and nothing moved (no clamping, no rounding)."""
+    w = a_widget(name)
+    sliders = sorted(set(w.sliders) - {"surface"})  # the surface moves the start sliders on purpose
+
+    @settings(max_examples=12, deadline=None)
+    @given(st.sampled_from(sliders), VALUES)
+    def check(slider, value):
+        before = w.values()
+        try:
+            w.update(**{slider: value})
+        except ValueError as error:
+            assert slider in str(error)
+            assert w.values() == before
+            return
+        assert w.values()[slider] == value
+        assert type(value) is not bool or isinstance(w.sliders[slider], W.Checkbox)  # True is not a number
+
+    check()

@@ -7,7 +7,10 @@ animation of many optimizers stays cheap. (After Louis Tiao's ``TrajectoryAnimat
 >>> s = surfaces.BEALE
 >>> trajs = {n: run(optimizers.ALL[n](lr=0.01), s, steps=300) for n in ("SGD", "Adam")}
 >>> anim = animate(s, trajs)        # a matplotlib FuncAnimation
->>> show(anim)                      # in a notebook: the player (or a GIF, see show)
+>>> show(anim)                      # doctest: +ELLIPSIS
+<animation: ...>
+
+In a notebook, ``show(anim)`` last in a cell displays the player (or a GIF, see :func:`show`).
 """
 
 from __future__ import annotations
@@ -43,8 +46,8 @@ from .plotting import (
     tight_layout,
 )
 
-__all__ = ["TrajectoryAnimation", "TrajectoryAnimation3D", "animate", "animate_3d", "save_gif", "show",
-           "ANIMATION_MODE_ENV", "MAX_FRAMES"]
+__all__ = ["FrameAnimation", "TrajectoryAnimation", "TrajectoryAnimation3D", "animate", "animate_3d", "save_gif",
+           "show", "ANIMATION_MODE_ENV", "MAX_FRAMES"]
 
 #: Environment variable that picks how :func:`show` displays an animation:
 #: ``"jshtml"`` (default, the interactive player) or ``"gif"`` (small, for committing).
@@ -76,51 +79,39 @@ def frame_steps(n_steps: int, frames: int, pace: float = 1.0) -> np.ndarray:
     return steps
 
 
-class TrajectoryAnimation(FuncAnimation):
-    """A ``FuncAnimation`` that reveals each trajectory up to the step of the frame.
+class FrameAnimation(FuncAnimation):
+    """The one animation base: each frame shows one step of a run, drawn by moving artists.
+
+    A subclass builds its figure and artists, then calls ``FrameAnimation.__init__`` with the
+    run's length; it implements :meth:`_artists` (what moves), :meth:`_init` (empty them) and
+    :meth:`_draw_frame_at` (frame ``i`` shows step ``steps_shown[i]``). This base picks the
+    frames' steps (:func:`frame_steps`), renders the frames by blitting
+    (:meth:`render_frames`: the background drawn once), and lists the colours the GIF's
+    shared palette must keep exactly, so :func:`save_gif`, :func:`jshtml` and :func:`show`
+    take every animation of the project the same way.
 
     Attributes:
-        steps_shown: the step index each frame shows.
-        trails, heads: ``{label: [Line2D, ...]}``; ``crosses``: ``{label: [(✕, step), ...]}``,
-            one divergence mark per diverged path, shown from the frame of ``step``, the
-            path's last finite point, on (so a race whose longest run diverged still
-            shows its ✕ on the last frame).
+        steps_shown: the step (or epoch) each frame shows.
+        colors: the colours the GIF palette keeps exactly.
     """
 
-    def __init__(self, fig, ax, trajs: Mapping[str, Trajectory], frames: int = 60, interval: int = 80,
-                 counter: bool = True, legend: bool = True, pace: float = 1.0, colors: Mapping[str, str] | None = None,
-                 linestyles: Mapping[str, object] | None = None, **kwargs):
-        self.trajs = dict(trajs)
-        self.paths = {label: _segments(t.path) for label, t in self.trajs.items()}
-        n_steps = max(len(t.path) - 1 for t in self.trajs.values())
+    def __init__(self, fig, n_steps: int, frames: int, pace: float = 1.0, interval: int = 80,
+                 colors: list[str] = (), **kwargs):
         self.steps_shown = frame_steps(n_steps, frames, pace)
-        self.trails, self.heads, self.crosses = {}, {}, {}
-        self.colors = ["red", "black", "white", "gold"]
-        style = styles.current()
-        for i, (label, segs) in enumerate(self.paths.items()):
-            color = (colors or {}).get(label) or color_for(label, i)
-            self.colors.append(color)
-            flags = _diverged_flags(self.trajs[label])
-            self.trails[label] = [ax.plot([], [], color=color, lw=style.path_width + 0.4, zorder=3,
-                                          linestyle=(linestyles or {}).get(label, linestyle_for(label)),
-                                          label=label if j == 0 else "_")[0] for j in range(len(segs))]
-            self.heads[label] = [ax.plot([], [], "o", color=color, markeredgecolor="k", markersize=style.head,
-                                         zorder=4)[0] for _ in segs]
-            self.crosses[label] = [(ax.plot(*divergence_mark(seg, ax.get_xlim(), ax.get_ylim()), "X", color="red",
-                                            markeredgecolor="k", markersize=13 * style.marks, zorder=6,
-                                            visible=False, clip_on=False)[0], _last_move(seg))
-                                   for seg, flag in zip(segs, flags, strict=True) if flag]
-        self.counter = ax.text(0.02, 0.97, "", transform=ax.transAxes, va="top", fontsize=style.font("counter"),
-                               bbox=dict(boxstyle="round", fc="white", alpha=0.8)) if counter else None
-        if legend and style.legend_outside:  # big text beside the map, not over the paths
-            ax.legend(loc="upper left", bbox_to_anchor=(1.02, 1.0), fontsize=style.font("legend"), framealpha=0.85)
-            fig.tight_layout()
-            styles.fit_titles(fig)  # a title wider than the narrower map wraps
-        elif legend:
-            ax.legend(loc="lower right", fontsize=style.font("legend"), framealpha=0.85)
         self._n_steps = n_steps
+        self.colors = list(colors)
         super().__init__(fig, self._draw_frame_at, frames=len(self.steps_shown), init_func=self._init,
                          interval=interval, blit=True, **kwargs)
+
+    def _artists(self) -> list:
+        """The artists that move (drawn per frame, over the background)."""
+        raise NotImplementedError
+
+    def _init(self):
+        return self._artists()
+
+    def _draw_frame_at(self, i: int) -> list:
+        raise NotImplementedError
 
     def render_frames(self, dpi: int = 72):
         """Yield every frame as an RGB image, drawing the background only once (blitting)."""
@@ -143,26 +134,102 @@ class TrajectoryAnimation(FuncAnimation):
         finally:
             fig.set_dpi(saved_dpi)
 
+
+class TrajectoryAnimation(FrameAnimation):
+    """A race: each trajectory revealed up to the step of the frame, on a 2-D map.
+
+    Attributes:
+        steps_shown: the step index each frame shows.
+        trails, heads: ``{label: [Line2D, ...]}``; ``crosses``: ``{label: [(✕, step), ...]}``,
+            one divergence mark per diverged path, shown from the frame of ``step``, the
+            path's last finite point, on (so a race whose longest run diverged still
+            shows its ✕ on the last frame).
+    """
+
+    def __init__(self, fig, ax, trajs: Mapping[str, Trajectory], frames: int = 60, interval: int = 80,
+                 counter: bool = True, legend: bool = True, pace: float = 1.0, colors: Mapping[str, str] | None = None,
+                 linestyles: Mapping[str, object] | None = None, **kwargs):
+        self.trajs = dict(trajs)
+        self.paths = {label: _segments(t.path) for label, t in self.trajs.items()}
+        n_steps = max(len(t.path) - 1 for t in self.trajs.values())
+        self.trails, self.heads, self.crosses = {}, {}, {}
+        palette = ["red", "black", "white", "gold"]
+        style = styles.current()
+        for i, (label, segs) in enumerate(self._shown_paths().items()):
+            color = (colors or {}).get(label) or color_for(label, i)
+            palette.append(color)
+            linestyle = (linestyles or {}).get(label, linestyle_for(label))
+            flags = _diverged_flags(self.trajs[label])
+            self.trails[label] = [self._line(ax, color=color, lw=style.path_width + 0.4, zorder=3, linestyle=linestyle,
+                                             label=label if j == 0 else "_") for j in range(len(segs))]
+            self.heads[label] = [self._line(ax, "o", color=color, markeredgecolor="k", markersize=style.head, zorder=4)
+                                 for _ in segs]
+            self.crosses[label] = [(self._cross(ax, seg, color="red", markeredgecolor="k",
+                                                markersize=13 * style.marks, zorder=6, visible=False),
+                                    _last_move(self.paths[label][j]))
+                                   for j, (seg, flag) in enumerate(zip(segs, flags, strict=True)) if flag]
+        self.counter = self._text(ax, "", va="top", fontsize=self._font("counter"),
+                                  bbox=dict(boxstyle="round", fc="white", alpha=0.8)) if counter else None
+        if legend:
+            self._legend(fig, ax)
+        super().__init__(fig, n_steps, frames, pace, interval, palette, **kwargs)
+
+    # --- what differs between the map and the 3-D view -----------------------------------------
+
+    def _shown_paths(self) -> dict[str, list[np.ndarray]]:
+        return self.paths
+
+    @staticmethod
+    def _font(role: str) -> float:
+        return styles.current().font(role)
+
+    @staticmethod
+    def _line(ax, *fmt, **kwargs):
+        return ax.plot([], [], *fmt, **kwargs)[0]
+
+    @staticmethod
+    def _cross(ax, seg, **kwargs):
+        return ax.plot(*divergence_mark(seg, ax.get_xlim(), ax.get_ylim()), "X", clip_on=False, **kwargs)[0]
+
+    @staticmethod
+    def _text(ax, text, **kwargs):
+        return ax.text(0.02, 0.97, text, transform=ax.transAxes, **kwargs)
+
+    @staticmethod
+    def _set(line, points: np.ndarray) -> None:
+        line.set_data(points[:, 0], points[:, 1])
+
+    def _legend(self, fig, ax) -> None:
+        if styles.current().legend_outside:  # big text beside the map, not over the paths
+            ax.legend(loc="upper left", bbox_to_anchor=(1.02, 1.0), fontsize=self._font("legend"), framealpha=0.85)
+            fig.tight_layout()
+            styles.fit_titles(fig)  # a title wider than the narrower map wraps
+        else:
+            ax.legend(loc="lower right", fontsize=self._font("legend"), framealpha=0.85)
+
+    # --- the frames ------------------------------------------------------------------------------
+
     def _artists(self):
         out = [a for group in (self.trails, self.heads) for lines in group.values() for a in lines]
         out += [cross for crosses in self.crosses.values() for cross, _ in crosses]
         return out + ([self.counter] if self.counter is not None else [])
 
     def _init(self):
+        empty = np.empty((0, 3))
         for label in self.paths:
             for line in self.trails[label] + self.heads[label]:
-                line.set_data([], [])
+                self._set(line, empty)
         return self._artists()
 
     def _draw_frame_at(self, i):
         k = int(self.steps_shown[i])
-        for label, segs in self.paths.items():
+        for label, segs in self._shown_paths().items():
             for seg, trail, head in zip(segs, self.trails[label], self.heads[label], strict=True):
                 upto = seg[: min(k, len(seg) - 1) + 1]
-                trail.set_data(upto[:, 0], upto[:, 1])
-                head.set_data(upto[-1:, 0], upto[-1:, 1])
+                self._set(trail, upto)
+                self._set(head, upto[-1:])
             for cross, last in self.crosses[label]:
-                cross.set_visible(k >= last)
+                cross.set_visible(k >= last)  # as soon as the trail reaches its last finite point
         if self.counter is not None:
             self.counter.set_text(f"step {k} / {self._n_steps}")
         return self._artists()
@@ -282,7 +349,7 @@ def save_gif(anim: FuncAnimation, path: str | os.PathLike, dpi: int | None = Non
     dpi = styles.current().gif_dpi if dpi is None else checks.integer("dpi", dpi, low=10, high=600)
     fps = None if fps is None else checks.number("fps", fps, low=0, high=100, low_open=True)
     fps = fps or max(1, round(1000 / anim._interval))
-    if not isinstance(anim, TrajectoryAnimation):
+    if not isinstance(anim, FrameAnimation):
         anim.save(path, writer=PillowWriter(fps=fps), dpi=dpi)
         return path
     writer = PillowWriter(fps=fps)
@@ -318,7 +385,7 @@ def jshtml(anim: FuncAnimation, dpi: int = 72, default_mode: str = "once") -> st
     A :class:`TrajectoryAnimation`'s frames are blitted and palette-compressed PNGs;
     anything else goes through ``FuncAnimation.to_jshtml``.
     """
-    if not isinstance(anim, TrajectoryAnimation):
+    if not isinstance(anim, FrameAnimation):
         return anim.to_jshtml(default_mode=default_mode)
     fps = max(1, round(1000 / anim._interval))
     writer = HTMLWriter(fps=fps, embed_frames=True, default_mode=default_mode)
@@ -410,12 +477,19 @@ def _lift_path(surface: Surface, seg: np.ndarray, xlim, ylim, zlim, lift: float)
     return np.column_stack([seg, z])
 
 
+#: The 3-D race is saved at 80 dpi where a 2-D race is saved at 104 (its figure is larger, its
+#: surface mesh heavy): its texts are the style's sizes × 104/80, the same height in pixels.
+TEXT_SCALE_3D = 1.3
+
+
 class TrajectoryAnimation3D(TrajectoryAnimation):
     """:class:`TrajectoryAnimation` on a 3-D axes: the surface drawn once, paths on top.
 
     Each frame moves the trails and heads with ``set_data_3d``; rendered by blitting
-    (:meth:`TrajectoryAnimation.render_frames`), the paths are drawn after the surface,
-    so the surface never hides them.
+    (:meth:`FrameAnimation.render_frames`), the paths are drawn after the surface,
+    so the surface never hides them. Line widths, markers, line styles (NAG's and
+    RMSProp's dashes) and texts follow :func:`~kai_lib.use_style` as on the map
+    (texts × :data:`TEXT_SCALE_3D`).
 
     Attributes:
         paths3d: ``{label: [(T', 3) array, ...]}``, the lifted, clipped paths.
@@ -425,54 +499,40 @@ class TrajectoryAnimation3D(TrajectoryAnimation):
                  interval: int = 80, counter: bool = True, legend: bool = True, pace: float = 1.0,
                  zlim=None, lift: float = 0.02, colors: Mapping[str, str] | None = None,
                  linestyles: Mapping[str, object] | None = None, **kwargs):
-        self.trajs = dict(trajs)
         xlim, ylim, zlim = ax.get_xlim(), ax.get_ylim(), zlim or ax.get_zlim()
         height = lift * (zlim[1] - zlim[0])
-        self.paths = {label: _segments(t.path) for label, t in self.trajs.items()}
-        self.paths3d = {label: [_lift_path(surface, seg, xlim, ylim, zlim, height) for seg in segs]
-                        for label, segs in self.paths.items()}
-        n_steps = max(len(t.path) - 1 for t in self.trajs.values())
-        self.steps_shown = frame_steps(n_steps, frames, pace)
-        self.trails, self.heads, self.crosses = {}, {}, {}
-        self.colors = ["red", "black", "white", "gold"]
-        for i, (label, segs) in enumerate(self.paths3d.items()):
-            color = (colors or {}).get(label) or color_for(label, i)
-            self.colors.append(color)
-            flags = _diverged_flags(self.trajs[label])
-            self.trails[label] = [ax.plot([], [], [], color=color, lw=2.2, linestyle=(linestyles or {}).get(label, "-"),
-                                          label=label if j == 0 else "_")[0]
-                                  for j in range(len(segs))]
-            self.heads[label] = [ax.plot([], [], [], "o", color=color, markeredgecolor="k", markersize=8)[0]
-                                 for _ in segs]
-            self.crosses[label] = [(ax.plot(*seg[-1:].T, "X", color="red", markeredgecolor="k", markersize=13,
-                                            visible=False)[0], len(self.paths[label][j]) - 1)
-                                   for j, (seg, flag) in enumerate(zip(segs, flags, strict=True)) if flag]
-        self.counter = ax.text2D(0.02, 0.95, "", transform=ax.transAxes, va="top", fontsize=11,
-                                 bbox=dict(boxstyle="round", fc="white", alpha=0.8)) if counter else None
-        if legend:
-            ax.legend(loc="upper right", fontsize=11, framealpha=0.85)
-        self._n_steps = n_steps
-        FuncAnimation.__init__(self, fig, self._draw_frame_at, frames=len(self.steps_shown), init_func=self._init,
-                               interval=interval, blit=True, **kwargs)
+        self.paths3d = {label: [_lift_path(surface, seg, xlim, ylim, zlim, height) for seg in _segments(t.path)]
+                        for label, t in trajs.items()}
+        super().__init__(fig, ax, trajs, frames=frames, interval=interval, counter=counter, legend=legend, pace=pace,
+                         colors=colors, linestyles=linestyles, **kwargs)
 
-    def _init(self):
-        for label in self.paths3d:
-            for line in self.trails[label] + self.heads[label]:
-                line.set_data_3d([], [], [])
-        return self._artists()
+    def _shown_paths(self) -> dict[str, list[np.ndarray]]:
+        return self.paths3d
 
-    def _draw_frame_at(self, i):
-        k = int(self.steps_shown[i])
-        for label, segs in self.paths3d.items():
-            for seg, trail, head in zip(segs, self.trails[label], self.heads[label], strict=True):
-                upto = seg[: min(k, len(seg) - 1) + 1]
-                trail.set_data_3d(upto[:, 0], upto[:, 1], upto[:, 2])
-                head.set_data_3d(upto[-1:, 0], upto[-1:, 1], upto[-1:, 2])
-            for cross, last in self.crosses[label]:
-                cross.set_visible(k >= last)  # as soon as the trail reaches its last finite point
-        if self.counter is not None:
-            self.counter.set_text(f"step {k} / {self._n_steps}")
-        return self._artists()
+    @staticmethod
+    def _font(role: str) -> float:
+        return TEXT_SCALE_3D * styles.current().font(role)
+
+    @staticmethod
+    def _line(ax, *fmt, **kwargs):
+        kwargs.pop("zorder", None)  # a 3-D axes orders by depth; blitting draws the paths last anyway
+        return ax.plot([], [], [], *fmt, **kwargs)[0]
+
+    @staticmethod
+    def _cross(ax, seg, **kwargs):
+        kwargs.pop("zorder", None)
+        return ax.plot(*seg[-1:].T, "X", **kwargs)[0]
+
+    @staticmethod
+    def _text(ax, text, **kwargs):
+        return ax.text2D(0.02, 0.95, text, transform=ax.transAxes, **kwargs)
+
+    @staticmethod
+    def _set(line, points: np.ndarray) -> None:
+        line.set_data_3d(points[:, 0], points[:, 1], points[:, 2])
+
+    def _legend(self, fig, ax) -> None:
+        ax.legend(loc="upper right", fontsize=self._font("legend"), framealpha=0.85)
 
 
 def animate_3d(

@@ -5,7 +5,7 @@ each function takes ``ax=None`` (or ``axes=None``), returns what it drew and nev
 ``plt.show()``: the notebook cell that calls it keeps the one line that matters.
 
 >>> import numpy as np
->>> from kai_lib import diagrams
+>>> from kai_lib.pictures import diagrams
 >>> artists = diagrams.draw_nag_lookahead(method="NAG", theta=np.array([-4.8, -0.4]),
 ...                                       v=np.array([-0.2, -1.6]), lr=0.2, gamma=0.9)
 """

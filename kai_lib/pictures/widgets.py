@@ -11,15 +11,11 @@ then only the path is drawn on top, so a slider answers within a few tens of ms
 
 from __future__ import annotations
 
-import base64
 import inspect
-import io
 
 import ipywidgets as W
-import numpy as np
 from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
-from PIL import Image
 
 from .. import checks
 from .. import optimizers as _optimizers
@@ -29,8 +25,9 @@ from ..surfaces import Surface
 from ..surfaces import get as get_surface
 from . import styles
 from .plotting import color_for, divergence_mark, mark_minima, plot_contours, tight_layout
+from .render import SLIDER_STYLE, SliderPanel, StillPicture, png, slider
 
-__all__ = ["Explorer", "StillInteractive", "explore", "default_ranges", "interactive_still"]
+__all__ = ["Explorer", "SurfaceExplorer", "StillInteractive", "explore", "default_ranges", "interactive_still"]
 
 LOG_SLIDERS = {"lr", "eps"}
 
@@ -59,82 +56,51 @@ def default_ranges(optimizer_cls: type[_optimizers.Optimizer]) -> dict[str, tupl
 
 
 def _slider(name: str, value: float, low: float, high: float):
-    style = {"description_width": "90px"}
-    layout = W.Layout(width="360px")
-    if name in LOG_SLIDERS:
-        lo, hi = np.log10(low), np.log10(high)
-        return W.FloatLogSlider(value=float(np.clip(value, low, high)), base=10, min=lo, max=hi,
-                                step=(hi - lo) / 200, description=name, readout_format=".1e",
-                                continuous_update=True, style=style, layout=layout)
-    step = 1e-4 if high - low < 0.2 else (high - low) / 200
-    return W.FloatSlider(value=float(np.clip(value, low, high)), min=low, max=high, step=step,
-                         description=name, readout_format=".4g", continuous_update=True,
-                         style=style, layout=layout)
+    return slider(name, value, low, high, log=name in LOG_SLIDERS)
 
 
-class Explorer(W.HBox):
-    """The widget :func:`explore` returns: sliders on the left, the picture on the right.
+class SurfaceExplorer(SliderPanel):
+    """A :class:`~kai_lib.pictures.render.SliderPanel` that runs an optimizer on a surface and draws its path.
+
+    Its subclasses give the hyperparameter sliders and :meth:`optimizer`; this adds the
+    ``steps``, ``x0``, ``y0`` and ``surface`` sliders and the picture: the surface's contours
+    rendered once per surface, the path blitted on top, so a slider answers in tens of ms.
 
     Attributes:
-        sliders: ``{name: widget}`` for every hyperparameter, ``steps``, ``x0``, ``y0``
-            and ``surface`` (a dropdown).
-        trajectory: the last run.
+        sliders: the hyperparameter sliders, then ``steps``, ``x0``, ``y0``, ``surface`` (a dropdown).
+        trajectory: the last run; ``optimizer``: the optimizer of the last run.
         image: the ``ipywidgets.Image`` that shows the picture.
     """
 
-    #: whether explore(name=(low, high)) can widen a hyperparameter slider
-    _ranges_settable = True
-    #: the surfaces the dropdown offers (an instance adds its own if it is not built in)
-    _surfaces: dict[str, Surface] = SURFACES
+    _not_initial = ("surface", "steps")
+    _leading = ("surface",)
 
-    def __init__(self, optimizer_cls, surface: Surface | str, steps: int = 300, initial: dict | None = None,
-                 figsize=None, dpi: int | None = None, **ranges):
-        if not (inspect.isclass(optimizer_cls) and issubclass(optimizer_cls, _optimizers.Optimizer)):
-            raise TypeError(f"optimizer_cls must be a kai_lib optimizer class, got {optimizer_cls!r}")
-        surface = get_surface(surface)
+    def __init__(self, title: str, hyper_sliders: dict, surface: Surface, steps: int, steps_max: int,
+                 initial: dict | None, figsize, dpi, color: str):
         style = styles.current()  # sizes are read now: a widget made after use_style() follows it
-        figsize, dpi = figsize or style.widget_figsize, dpi or style.widget_dpi
-        defaults = optimizer_cls()
-        known = default_ranges(optimizer_cls)
-        unknown = set(ranges) - set(known)
-        if unknown:
-            raise TypeError(f"no slider named {sorted(unknown)} for {optimizer_cls.__name__}; "
-                            f"sliders with a range to set: {', '.join(known)}")
+        figsize = checks.size("figsize", figsize or style.widget_figsize, high=30)
+        dpi = checks.integer("dpi", dpi or style.widget_dpi, low=10, high=300)
         steps = _check_steps(steps)
-        figsize = checks.size("figsize", figsize, high=30)
-        dpi = checks.integer("dpi", dpi, low=10, high=300)
-        if initial is not None and not isinstance(initial, dict):
-            raise checks.WrongType(f"initial must be a dict {{slider name: value}} or None, "
-                                   f"got {checks.shown(initial)}")
-        self.optimizer_cls = optimizer_cls
         # the built-in surfaces, and this one if it is not one of them (e.g. a dataset's loss)
         self._surfaces = {**SURFACES, surface.name: surface}
-        self.sliders: dict[str, W.ValueWidget] = {}
-        self._ranges: dict[str, tuple[float, float]] = {}
-        for name, bounds in {**known, **ranges}.items():
-            low, high = _check_range(optimizer_cls, name, bounds)
-            self._ranges[name] = (low, high)
-            self.sliders[name] = _slider(name, getattr(defaults, name), low, high)
-        if "eps_inside_sqrt" in inspect.signature(optimizer_cls).parameters:
-            self.sliders["eps_inside_sqrt"] = W.Checkbox(value=True, description="ε inside √ (slides)")
-        self.sliders["steps"] = W.IntSlider(value=steps, min=1, max=max(1000, steps), step=1,
-                                            description="steps", style={"description_width": "90px"},
-                                            layout=W.Layout(width="360px"))
-        self.sliders["x0"] = _slider("x0", surface.start[0], *surface.xlim)
-        self.sliders["y0"] = _slider("y0", surface.start[1], *surface.ylim)
-        self._ranges["x0"], self._ranges["y0"] = surface.xlim, surface.ylim
-        self.sliders["surface"] = W.Dropdown(options=list(self._surfaces), value=surface.name,
-                                             description="surface", style={"description_width": "90px"})
-        self._build_picture(figsize, dpi, color_for(optimizer_cls.__name__))
-        self._finish(initial, optimizer_cls.__name__)
+        sliders = dict(hyper_sliders)
+        sliders["steps"] = slider("steps", steps, 1, max(steps_max, steps), integer=True)
+        sliders["x0"] = _slider("x0", surface.start[0], *surface.xlim)
+        sliders["y0"] = _slider("y0", surface.start[1], *surface.ylim)
+        sliders["surface"] = W.Dropdown(options=list(self._surfaces), value=surface.name, description="surface",
+                                        style=SLIDER_STYLE)
+        self.trajectory: Trajectory | None = None
+        self.optimizer: _optimizers.Optimizer | None = None
+        self._build_picture(figsize, dpi, color)
+        SliderPanel.__init__(self, title, sliders, self._figure, initial)
 
-    # --- what every explorer shares: the picture, and the wiring of its sliders ----------------
+    def optimizer_for(self, values: dict, surface: Surface) -> _optimizers.Optimizer:
+        """The optimizer the sliders describe."""
+        raise NotImplementedError
 
     def _build_picture(self, figsize, dpi: int, color: str) -> None:
-        """The status line, the image and the figure whose path artists are blitted, sized by the style."""
+        """The figure whose path artists are blitted, sized by the style."""
         style = styles.current()
-        self.status = W.HTML()
-        self.image = W.Image(format="png", layout=W.Layout(width=f"{int(figsize[0] * dpi)}px"))
         self._figure = Figure(figsize=figsize, dpi=dpi)
         FigureCanvasAgg(self._figure)
         self._ax = ax = self._figure.add_subplot()
@@ -148,71 +114,41 @@ class Explorer(W.HBox):
         self._cross = ax.plot([], [], "X", color="red", markeredgecolor="k", markersize=14 * style.marks,
                               animated=True)[0]
 
-    def _finish(self, initial: dict | None, title: str) -> None:
-        """Set the ``initial`` slider values (checked), make every slider redraw, lay out, draw once."""
-        for name, value in (initial or {}).items():
-            if name not in self.sliders or name in ("surface", "steps"):
-                raise TypeError(f"initial: no slider named {name!r}; sliders: {', '.join(self.sliders)}")
-            self.sliders[name].value = self._check_initial(name, value)
-        self.sliders["surface"].observe(self._surface_changed, names="value")
-        for name, widget in self.sliders.items():
-            if name != "surface":
-                widget.observe(lambda change: self.update(), names="value")
-        W.HBox.__init__(self, [W.VBox([W.HTML(f"<b>{title}</b>"), *self.sliders.values(), self.status]),
-                               self.image])
-        self.trajectory: Trajectory | None = None
-        self.update()
+    # --- what the start sliders do ------------------------------------------------------------
 
-    # --- what a slider does -------------------------------------------------------------
+    def _bounds(self, name: str, pending: dict) -> tuple[float, float]:
+        if name in ("x0", "y0") and "surface" in pending:  # checked against the surface being chosen
+            surface = self._surfaces[checks.choice("surface", pending["surface"], self._surfaces)]
+            return surface.xlim if name == "x0" else surface.ylim
+        return super()._bounds(name, pending)
 
-    def values(self) -> dict:
-        """The current slider values."""
-        return {name: widget.value for name, widget in self.sliders.items()}
-
-    def _check_initial(self, name: str, value):
-        """An ``initial=`` value, refused (not clamped) if its slider cannot show it."""
-        widget = self.sliders[name]
-        if isinstance(widget, W.Checkbox):
-            return checks.boolean(f"initial[{name!r}]", value)
-        if isinstance(widget, W.Dropdown):
-            return checks.choice(f"initial[{name!r}]", value, widget.options)
-        low, high = self._ranges[name]
+    def _range_hint(self, name: str) -> str:
         if name in ("x0", "y0"):
-            where = f"the {name} slider's range, the surface's view"
-        elif self._ranges_settable:
-            where = f"the {name} slider's range; pass {name}=(low, high) to explore() to widen it"
-        else:
-            where = f"the {name} slider's range"
-        x = checks.number(f"initial[{name!r}]", value)
-        if not low <= x <= high:
-            raise ValueError(f"initial[{name!r}] must be in [{low:g}, {high:g}] ({where}), got {value!r}")
-        return x
+            return f"the {name} slider's range, the surface's view"
+        return super()._range_hint(name)
 
-    def _surface_changed(self, change):
-        surface = self._surfaces[change["new"]]
-        with self.hold_trait_notifications():
-            for name, lim, value in (("x0", surface.xlim, surface.start[0]), ("y0", surface.ylim, surface.start[1])):
-                s = self.sliders[name]
-                s.min, s.max = -1e9, 1e9  # widen first, so setting min/max never clips against the old range
-                s.min, s.max, s.value = lim[0], lim[1], float(value)
-                s.step = (lim[1] - lim[0]) / 200
-        self.update()
+    def _check(self, name: str, value, label: str, pending: dict):
+        if name == "steps":
+            _check_steps(value)  # the run's own ceiling first, in its own words
+        return super()._check(name, value, label, pending)
 
-    def update(self, **values) -> Trajectory:
-        """Run with the sliders' values (any of them overridden by ``values``) and redraw.
+    def _slider_moved(self, name: str) -> None:
+        if name != "surface":
+            return
+        surface = self._surfaces[self.sliders["surface"].value]
+        for coordinate, lim, value in (("x0", surface.xlim, surface.start[0]), ("y0", surface.ylim, surface.start[1])):
+            s = self.sliders[coordinate]
+            s.min, s.max = -1e300, 1e300  # widen first, so setting min/max never clips against the old range
+            s.min, s.max, s.value = lim[0], lim[1], float(value)
+            s.step = (lim[1] - lim[0]) / 200
 
-        This is what every slider calls. Returns the new :class:`Trajectory`; a diverged
-        run is drawn up to its last finite point, with a red ✕, never an error.
-        """
-        unknown = set(values) - set(self.sliders)
-        if unknown:
-            raise TypeError(f"no slider named {sorted(unknown)}; sliders: {', '.join(self.sliders)}")
-        v = {**self.values(), **values}
-        surface = self._surfaces[checks.choice("surface", v["surface"], self._surfaces)]
-        kwargs = {k: v[k] for k in inspect.signature(self.optimizer_cls).parameters if k in v}
-        optimizer = self.optimizer_cls(**kwargs)  # checks every hyperparameter, naming it
-        start = [checks.number("x0", v["x0"]), checks.number("y0", v["y0"])]
-        traj = run(optimizer, surface, start=start, steps=_check_steps(v["steps"]))
+    # --- what a run shows ---------------------------------------------------------------------
+
+    def draw(self, values: dict) -> Trajectory:
+        """Run with ``values`` and draw; a diverged run is drawn up to its last finite point, with a red ✕."""
+        surface = self._surfaces[values["surface"]]
+        self.optimizer = self.optimizer_for(values, surface)
+        traj = run(self.optimizer, surface, start=[values["x0"], values["y0"]], steps=values["steps"])
         self.trajectory = traj
         self.image.value = self._draw(surface, traj)
         self.status.value = self._describe(traj)
@@ -224,8 +160,6 @@ class Explorer(W.HBox):
             return f"<span style='color:#c00'><b>diverged</b> at step {traj.diverged_at}</span>"
         x, y = traj.final
         return f"after {traj.steps} steps: ({x:.3f}, {y:.3f}), J = {traj.loss[-1]:.4g}"
-
-    # --- drawing ------------------------------------------------------------------------------
 
     def _background(self, surface: Surface):
         if surface.name not in self._backgrounds:
@@ -256,18 +190,48 @@ class Explorer(W.HBox):
         canvas.restore_region(background)
         for artist in (self._trail, self._start, self._head, self._cross):
             ax.draw_artist(artist)
-        size = canvas.get_width_height(physical=True)
-        image = Image.frombuffer("RGBA", size, canvas.buffer_rgba(), "raw", "RGBA", 0, 1).convert("RGB")
-        buffer = io.BytesIO()
-        image.save(buffer, format="png", compress_level=1)
-        return buffer.getvalue()
+        return png(self._figure, redraw=False)
 
-    def _repr_mimebundle_(self, **kwargs):
-        # A still of the current picture beside the live widget: what a reader of the
-        # committed notebook (or any viewer without a kernel) sees.
-        bundle = super()._repr_mimebundle_(**kwargs)
-        bundle["image/png"] = base64.b64encode(self.image.value).decode("ascii")
-        return bundle
+
+class Explorer(SurfaceExplorer):
+    """The widget :func:`explore` returns: a slider for every hyperparameter of one optimizer class.
+
+    Attributes:
+        sliders: ``{name: widget}`` for every hyperparameter, ``steps``, ``x0``, ``y0``
+            and ``surface`` (a dropdown).
+        trajectory: the last run.
+        image: the ``ipywidgets.Image`` that shows the picture.
+    """
+
+    def __init__(self, optimizer_cls, surface: Surface | str, steps: int = 300, initial: dict | None = None,
+                 figsize=None, dpi: int | None = None, **ranges):
+        if not (inspect.isclass(optimizer_cls) and issubclass(optimizer_cls, _optimizers.Optimizer)):
+            raise checks.WrongType(f"optimizer_cls must be a kai_lib optimizer class, got {optimizer_cls!r}")
+        surface = get_surface(surface)
+        defaults = optimizer_cls()
+        known = default_ranges(optimizer_cls)
+        unknown = set(ranges) - set(known)
+        if unknown:
+            raise checks.WrongType(f"no slider named {sorted(unknown)} for {optimizer_cls.__name__}; "
+                                   f"sliders with a range to set: {', '.join(known)}")
+        self.optimizer_cls = optimizer_cls
+        sliders = {}
+        for name, span in {**known, **ranges}.items():
+            low, high = _check_range(optimizer_cls, name, span)
+            sliders[name] = _slider(name, getattr(defaults, name), low, high)
+        if "eps_inside_sqrt" in inspect.signature(optimizer_cls).parameters:
+            sliders["eps_inside_sqrt"] = W.Checkbox(value=True, description="ε inside √ (slides)")
+        super().__init__(optimizer_cls.__name__, sliders, surface, steps, 1000, initial, figsize, dpi,
+                         color_for(optimizer_cls.__name__))
+
+    def optimizer_for(self, values: dict, surface: Surface) -> _optimizers.Optimizer:
+        kwargs = {k: values[k] for k in inspect.signature(self.optimizer_cls).parameters if k in values}
+        return self.optimizer_cls(**kwargs)
+
+    def _range_hint(self, name: str) -> str:
+        if name in default_ranges(self.optimizer_cls):
+            return f"the {name} slider's range; pass {name}=(low, high) to explore() to widen it"
+        return super()._range_hint(name)
 
 
 def _check_steps(steps) -> int:
@@ -316,7 +280,7 @@ def explore(optimizer_cls, surface: Surface | str = "beale", steps: int = 300, i
     return Explorer(optimizer_cls, surface, steps=steps, initial=initial, **ranges)
 
 
-class StillInteractive(W.interactive):
+class StillInteractive(StillPicture, W.interactive):
     """``ipywidgets.interactive`` around a function that draws a matplotlib figure and
     returns it. Like :class:`Explorer`, its output also carries a PNG still of the last
     picture: what a reader of the committed notebook, or any viewer without a kernel, sees.
@@ -324,13 +288,8 @@ class StillInteractive(W.interactive):
     >>> w = StillInteractive(one_epoch, batch_size=W.SelectionSlider(options=[1, 32]))  # doctest: +SKIP
     """
 
-    def _repr_mimebundle_(self, **kwargs):
-        bundle = super()._repr_mimebundle_(**kwargs)
-        if hasattr(self.result, "savefig"):
-            buffer = io.BytesIO()
-            self.result.savefig(buffer, format="png")
-            bundle["image/png"] = base64.b64encode(buffer.getvalue()).decode("ascii")
-        return bundle
+    def _still(self) -> bytes | None:
+        return png(self.result) if isinstance(self.result, Figure) else None
 
 
 def interactive_still(fn, **sliders) -> StillInteractive:
@@ -342,5 +301,5 @@ def interactive_still(fn, **sliders) -> StillInteractive:
         **sliders: a widget or an ``interactive`` abbreviation per argument of ``fn``.
     """
     if not callable(fn):
-        raise TypeError(f"fn must be a function that returns a figure, got {fn!r}")
+        raise checks.WrongType(f"fn must be a function that returns a figure, got {fn!r}")
     return StillInteractive(fn, **sliders)

@@ -31,22 +31,27 @@ Introduced in notebooks ``03-momentum`` (the shallow minimum) and ``09-compariso
 
 from __future__ import annotations
 
+import inspect
 from collections.abc import Mapping
 from dataclasses import dataclass
 
 import matplotlib.pyplot as plt
 import numpy as np
 from matplotlib import colors as mcolors
+from matplotlib.figure import Figure
 from matplotlib.patches import Patch
 
+from .. import checks
 from ..optimizers import Optimizer
 from ..pictures import styles
+from ..pictures.labels import label
+from ..pictures.render import SliderPanel, png, slider
 from ..runner import run
 from ..surfaces import LOCAL_MINIMA_SHALLOW, Surface
 from ..surfaces import get as get_surface
 
 __all__ = ["BasinMap", "NONE", "DIVERGED", "MINIMUM_COLORS", "start_grid", "minima_of", "classify", "basin_map",
-           "plot_basins", "explore_basins"]
+           "plot_basins", "BasinExplorer", "explore_basins"]
 
 #: The basin code of a start that ends near no minimum.
 NONE = -1
@@ -322,63 +327,69 @@ def plot_basins(maps: Mapping[str, BasinMap] | BasinMap, axes=None, ncols: int |
 
 # --- the slider ----------------------------------------------------------------------------------
 
+class BasinExplorer(SliderPanel):
+    """The widget :func:`explore_basins` returns: η and γ sliders (whichever the optimizer takes)
+    over its basin map.
+
+    Attributes:
+        sliders: ``{"lr": ..., "gamma": ...}``; basin_map: the last map.
+    """
+
+    def __init__(self, optimizer_cls: type[Optimizer], surface: Surface, n: int, steps: int, figsize, dpi: int,
+                 initial: dict):
+        params = inspect.signature(optimizer_cls).parameters
+        sliders = {}
+        if "lr" in params:
+            sliders["lr"] = slider("lr", params["lr"].default, 1e-4, 1.0, log=True, step=0.05,
+                                   description="η (lr)", readout_format=".2g", continuous_update=False)
+        if "gamma" in params:
+            sliders["gamma"] = slider("gamma", params["gamma"].default, 0.0, 0.99, step=0.01, description="γ",
+                                      readout_format=".2f", continuous_update=False)
+        # the other hyperparameters are fixed for the widget's life, checked by the optimizer now
+        self._fixed = {k: v for k, v in initial.items() if k not in sliders}
+        optimizer_cls(**self._fixed)
+        self.optimizer_cls, self.surface, self.n, self.steps = optimizer_cls, surface, n, steps
+        self.basin_map: BasinMap | None = None
+        figure = Figure(figsize=figsize, dpi=dpi)
+        self._ax = figure.add_subplot()
+        super().__init__(f"Basins of {optimizer_cls.__name__}", sliders, figure,
+                         {k: v for k, v in initial.items() if k in sliders})
+
+    def draw(self, values: dict) -> BasinMap:
+        hyper = {**self._fixed, **values}
+        name = self.optimizer_cls.__name__
+        m = basin_map(self.optimizer_cls(**hyper), self.surface, n=self.n, steps=self.steps,
+                      label=label(name, {k: float(f"{v:.3g}") for k, v in hyper.items()}))
+        ax = self._ax
+        ax.clear()
+        draw_basin_map(m, ax, fontsize=10)
+        ax.legend(handles=basin_legend_handles(m.names), fontsize=8, loc="upper left", bbox_to_anchor=(1.02, 1.0),
+                  frameon=False)
+        self._figure.tight_layout()
+        self.image.value = png(self._figure)
+        self.status.value = ", ".join(f"{k} {v:.1%}" for k, v in m.fractions().items() if v)
+        self.basin_map = m
+        return m
+
+
 def explore_basins(optimizer_cls: type[Optimizer], surface: Surface | str, n: int = 60, steps: int = 300,
-                   figsize=(7.0, 4.2), dpi: int = 80, **initial):
+                   figsize=(7.0, 4.2), dpi: int = 80, **initial) -> BasinExplorer:
     """Sliders for η and γ (whichever ``optimizer_cls`` takes) that redraw its basin map.
 
     Live, the map uses a coarser grid (``n = 60``: 3,600 starts) and a shorter budget
     than the figures, so one update takes a fraction of a second; the committed
     figures use 200×200 and 500 steps.
 
+    Args:
+        **initial: starting slider values (``lr=0.01``), refused if the slider cannot show
+            them (η in [1e-4, 1], γ in [0, 0.99]); any other hyperparameter is fixed.
+
     Returns:
-        An ``ipywidgets.VBox`` with ``.update(**values) -> BasinMap`` (what moving a
-        slider calls; tests drive it directly), ``.sliders`` and ``.basin_map`` (the last one).
+        A :class:`BasinExplorer`: ``.update(**values) -> BasinMap`` moves the sliders and
+        redraws (what moving a slider calls; tests drive it directly), ``.sliders`` and
+        ``.basin_map`` (the last one).
     """
-    import ipywidgets as W
-    from matplotlib.backends.backend_agg import FigureCanvasAgg
-    from matplotlib.figure import Figure
-
-    surface = get_surface(surface)
-    defaults = optimizer_cls(**initial).hyperparameters()
-    sliders = {}
-    if "lr" in defaults:
-        sliders["lr"] = W.FloatLogSlider(value=defaults["lr"], base=10, min=-4, max=0, step=0.05, description="η (lr)",
-                                         readout_format=".2g", continuous_update=False)
-    if "gamma" in defaults:
-        sliders["gamma"] = W.FloatSlider(value=defaults["gamma"], min=0.0, max=0.99, step=0.01, description="γ",
-                                         readout_format=".2f", continuous_update=False)
-    image = W.Image(format="png", layout=W.Layout(width=f"{int(figsize[0] * dpi)}px"))
-    status = W.HTML()
-    fig = Figure(figsize=figsize, dpi=dpi)
-    FigureCanvasAgg(fig)
-    ax = fig.add_subplot()
-    box = W.VBox([W.HBox(list(sliders.values())), status, image])
-
-    def update(**values):
-        for name in values:
-            if name not in sliders:
-                raise TypeError(f"no slider named {name!r}; sliders: {', '.join(sliders)}")
-        hyper = {**defaults, **{k: w.value for k, w in sliders.items()}, **values}
-        opt = optimizer_cls(**hyper)
-        shown = {"lr": "η", "gamma": "γ"}
-        label = optimizer_cls.__name__ + "  " + ", ".join(f"{shown[k]}={hyper[k]:.3g}" for k in sliders)
-        m = basin_map(opt, surface, n=n, steps=steps, label=label)
-        ax.clear()
-        draw_basin_map(m, ax, fontsize=10)
-        ax.legend(handles=basin_legend_handles(m.names), fontsize=8, loc="upper left", bbox_to_anchor=(1.02, 1.0),
-                  frameon=False)
-        fig.tight_layout()
-        import io
-
-        buffer = io.BytesIO()
-        fig.savefig(buffer, format="png", dpi=dpi)
-        image.value = buffer.getvalue()
-        status.value = ", ".join(f"{k} {v:.1%}" for k, v in m.fractions().items() if v)
-        box.basin_map = m
-        return m
-
-    for widget in sliders.values():
-        widget.observe(lambda change: update(), names="value")
-    box.sliders, box.update, box.image, box.status = sliders, update, image, status
-    update()
-    return box
+    if not (inspect.isclass(optimizer_cls) and issubclass(optimizer_cls, Optimizer)):
+        raise checks.WrongType(f"optimizer_cls must be a kai_lib optimizer class, got {optimizer_cls!r}")
+    return BasinExplorer(optimizer_cls, get_surface(surface), n, steps, checks.size("figsize", figsize, high=30),
+                         checks.integer("dpi", dpi, low=10, high=300), initial)

@@ -24,7 +24,8 @@ a stated criterion (:func:`score`). :func:`sweep` runs it, :func:`best_table` pr
 optimizer's best setting, and :func:`heat_map` draws the whole sweep as an
 η × optimizer grid with the score written in every cell.
 
->>> from kai_lib import comparison, optimizers
+>>> from kai_lib import optimizers
+>>> from kai_lib.studies import comparison
 >>> comparison.first_step(optimizers.Adagrad, [1.0, 1e-3], eps=1e-4).round(4).tolist()
 [1.0, 0.0995]
 """
@@ -41,6 +42,7 @@ import numpy as np
 from matplotlib import colors as mcolors
 
 from .. import optimizers
+from ..pictures.labels import knob
 from ..runner import Trajectory, run
 from .races import RACES
 
@@ -136,14 +138,13 @@ def start_points(n: int = N_STARTS, seed: int = 0) -> dict[str, np.ndarray]:
 
 
 def swept(name: str) -> np.ndarray:
-    """The values swept for optimizer ``name``: :data:`EPSILONS` for AdaDelta, else :data:`LRS`."""
-    return EPSILONS if name == "AdaDelta" else LRS
+    """The values swept for optimizer ``name``: :data:`LRS`, or :data:`EPSILONS` for AdaDelta (:func:`knob`)."""
+    return LRS if knob(name) == "lr" else EPSILONS
 
 
 def make(name: str, value: float) -> optimizers.Optimizer:
-    """Optimizer ``name`` at one value of its sweep (``eps=value`` for AdaDelta, else ``lr=value``)."""
-    cls = optimizers.ALL[name]
-    return cls(eps=value) if name == "AdaDelta" else cls(lr=value)
+    """Optimizer ``name`` at one value of its sweep: ``lr=value``, or ``eps=value`` for AdaDelta (:func:`knob`)."""
+    return optimizers.ALL[name](**{knob(name): value})
 
 
 def score(race_name: str, traj: Trajectory) -> tuple[float, bool]:

@@ -14,7 +14,7 @@ digits): η = 0.1 for the methods whose step is η times the gradient, η = 0.01
 RMSProp and Adam, whose first steps are about η per coordinate whatever the gradient
 (the slides' defaults, 0.001, times ten), and AdaDelta as in :mod:`kai_lib.studies.races`.
 
->>> from kai_lib import moons
+>>> from kai_lib.studies import moons
 >>> runs = moons.train_all()          # {"SGD": History, ...}, θ kept after every epoch
 >>> anim = moons.animate_boundaries(runs)   # doctest: +SKIP
 
@@ -25,31 +25,31 @@ writer.
 
 from __future__ import annotations
 
-import io
 import time
 from dataclasses import dataclass, field
 
 import ipywidgets as W
 import matplotlib.pyplot as plt
 import numpy as np
-from matplotlib.animation import FuncAnimation
 from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.colors import BoundaryNorm, ListedColormap
 from matplotlib.figure import Figure
 from matplotlib.lines import Line2D
 from matplotlib.ticker import NullFormatter
-from PIL import Image
 
 from .. import data, nn, optimizers
-from ..pictures.animation import TrajectoryAnimation, frame_steps
+from ..pictures.animation import FrameAnimation, frame_steps
+from ..pictures.labels import knob, label
 from ..pictures.plotting import color_for
+from ..pictures.render import SLIDER_STYLE, SLIDER_WIDTH, SliderPanel, png, slider
+from .races import Racers
 
 __all__ = ["Moons", "MOONS", "train_all", "first_epoch_at", "BoundaryAnimation", "animate_boundaries",
            "MoonsExplorer", "explore"]
 
 
 @dataclass(frozen=True)
-class Moons:
+class Moons(Racers):
     """The noisy-moons race: data, network, budget and one setting per optimizer.
 
     Attributes:
@@ -111,10 +111,9 @@ def train_all(moons: Moons = MOONS) -> dict[str, nn.History]:
     """Train one network per optimizer of ``moons.settings``; θ is kept after every epoch."""
     X, y, X_test, y_test = moons.dataset()
     net = moons.net()
-    return {name: nn.train(optimizers.ALL[name](**kwargs), net, X, y, epochs=moons.epochs,
-                           batch_size=moons.batch_size, seed=moons.shuffle_seed, X_test=X_test, y_test=y_test,
-                           keep_theta=True)
-            for name, kwargs in moons.settings.items()}
+    return {name: nn.train(moons.optimizer(name), net, X, y, epochs=moons.epochs, batch_size=moons.batch_size,
+                           seed=moons.shuffle_seed, X_test=X_test, y_test=y_test, keep_theta=True)
+            for name in moons.settings}
 
 
 def train_accuracy(hist: nn.History, moons: Moons = MOONS) -> np.ndarray:
@@ -151,11 +150,11 @@ def _limits(X):
     return (X[:, 0].min() - pad, X[:, 0].max() + pad), (X[:, 1].min() - pad, X[:, 1].max() + pad)
 
 
-class BoundaryAnimation(TrajectoryAnimation):
+class BoundaryAnimation(FrameAnimation):
     """Decision boundaries growing epoch by epoch, one panel per optimizer, and the loss curves.
 
-    A :class:`~kai_lib.pictures.animation.TrajectoryAnimation` in how it is drawn and saved (the
-    background once, only the moving artists per frame, one shared palette), so
+    A :class:`~kai_lib.pictures.animation.FrameAnimation`, as the races are: drawn and saved the
+    same way (the background once, only the moving artists per frame, one shared palette), so
     :func:`kai_lib.save_gif` and :func:`kai_lib.show` take it as they take a race.
     Each frame moves every image with ``set_data`` and every loss curve with ``set_data``.
 
@@ -169,22 +168,22 @@ class BoundaryAnimation(TrajectoryAnimation):
         net = moons.net()
         self.runs = dict(runs)
         n_epochs = max(h.epochs for h in runs.values())
-        self.steps_shown = frame_steps(n_epochs, frames or moons.frames, pace=1.6)
+        steps_shown = frame_steps(n_epochs, frames or moons.frames, pace=1.6)
         xlim, ylim = _limits(X)
         fig = plt.figure(figsize=figsize)
         grid = fig.add_gridspec(2, 5, width_ratios=[1, 1, 1, 1, 1.55], left=0.01, right=0.955, bottom=0.1,
                                 top=0.86, wspace=0.08, hspace=0.2)
         panels = [fig.add_subplot(grid[r, c]) for r in range(2) for c in range(4)]
         loss_ax = fig.add_subplot(grid[:, 4])
-        self.colors = list(_BAND_COLORS) + list(_POINT_COLORS) + ["white", "black"]
+        palette = list(_BAND_COLORS) + list(_POINT_COLORS) + ["white", "black"]
         self.images, self.curves, self.texts, self.points = {}, {}, {}, []
         self._probs = {}
         cmap, norm = ListedColormap(_BAND_COLORS), BoundaryNorm(_BANDS, len(_BAND_COLORS))
         for i, (name, hist) in enumerate(self.runs.items()):
             ax = panels[i]
             color = color_for(name, i)
-            self.colors.append(color)
-            shown = np.minimum(self.steps_shown, hist.epochs)
+            palette.append(color)
+            shown = np.minimum(steps_shown, hist.epochs)
             self._probs[name] = _probability_grid(net, hist.theta_per_epoch[shown], xlim, ylim, grid_points)
             self.images[name] = ax.imshow(self._probs[name][0], origin="lower", extent=(*xlim, *ylim), cmap=cmap,
                                           norm=norm, aspect="auto", interpolation="nearest")
@@ -193,8 +192,8 @@ class BoundaryAnimation(TrajectoryAnimation):
             ax.set_title(name, color=color, fontsize=13, fontweight="bold", pad=3)
             self.texts[name] = ax.text(0.03, 0.04, "", transform=ax.transAxes, fontsize=11,
                                        bbox=dict(boxstyle="round,pad=0.2", fc="white", alpha=0.85))
-            label = moons_label(name, moons.settings[name])
-            self.curves[name] = loss_ax.plot([], [], color=color, lw=2, label=label)[0]
+            self.curves[name] = loss_ax.plot([], [], color=color, lw=2,
+                                             label=moons.label(name, compact=True))[0]
         for ax in panels[len(self.runs):]:
             ax.axis("off")
         top = max(h.loss_per_epoch[0] for h in runs.values())
@@ -214,12 +213,10 @@ class BoundaryAnimation(TrajectoryAnimation):
         legend_slot.legend(handles, labels, loc="center", fontsize=11,
                            frameon=False, handlelength=1.2, labelspacing=0.3, borderaxespad=0)
         self.counter = fig.text(0.5, 0.955, "", ha="center", va="center", fontsize=14)
-        self._n_steps = n_epochs
         self._arch = f"a {'-'.join(map(str, moons.sizes))} {moons.activation} network"
         self._batch = moons.batch_size
         self._accuracy = {name: train_accuracy(h, moons) for name, h in self.runs.items()}
-        FuncAnimation.__init__(self, fig, self._draw_frame_at, frames=len(self.steps_shown), init_func=self._init,
-                               interval=interval, blit=True)
+        super().__init__(fig, n_epochs, frames or moons.frames, pace=1.6, interval=interval, colors=palette)
 
     def _artists(self):
         return [*self.images.values(), *self.points, *self.texts.values(), *self.curves.values(), self.counter]
@@ -240,16 +237,6 @@ class BoundaryAnimation(TrajectoryAnimation):
         return self._artists()
 
 
-def moons_label(name: str, settings: dict[str, float]) -> str:
-    """A short legend label: ``"SGD η=0.1"``, ``"AdaDelta γ=0.95 ε=5e-4"``."""
-    symbols = {"lr": "η", "gamma": "γ", "eps": "ε", "beta1": "β₁", "beta2": "β₂"}
-
-    def number(v):
-        return f"{v:g}" if v >= 1e-3 else f"{v:.0e}".replace("e-0", "e-")
-
-    return " ".join([name] + [f"{symbols.get(k, k)}={number(v)}" for k, v in settings.items()])
-
-
 def animate_boundaries(runs: dict[str, nn.History] | None = None, moons: Moons = MOONS, **kwargs) -> BoundaryAnimation:
     """The noisy-moons animation (``show`` it, or ``save_gif`` it); ``runs`` default :func:`train_all`."""
     return BoundaryAnimation(train_all(moons) if runs is None else runs, moons, **kwargs)
@@ -257,7 +244,7 @@ def animate_boundaries(runs: dict[str, nn.History] | None = None, moons: Moons =
 
 # --- the live widget ----------------------------------------------------------------------------
 
-class MoonsExplorer(W.HBox):
+class MoonsExplorer(SliderPanel):
     """Sliders (optimizer, η, batch size, hidden width, epochs) that retrain a moons network live.
 
     Attributes:
@@ -269,27 +256,21 @@ class MoonsExplorer(W.HBox):
 
     BATCH_SIZES = (10, 20, 50, 100, 200)
 
-    def __init__(self, moons: Moons = MOONS, dpi: int = 80):
+    def __init__(self, moons: Moons = MOONS, dpi: int = 80, initial: dict | None = None):
         self.moons = moons
         self.X, self.y, self.X_test, self.y_test = moons.dataset()
-        style, layout = {"description_width": "90px"}, W.Layout(width="360px")
-        self.sliders = {
+        sliders = {
             "optimizer": W.Dropdown(options=list(optimizers.SLIDES), value="Adam", description="optimizer",
-                                    style=style),
-            "lr": W.FloatLogSlider(value=0.01, base=10, min=-4, max=1, step=0.05, description="η (lr)",
-                                   readout_format=".1e", style=style, layout=layout),
+                                    style=SLIDER_STYLE),
+            "lr": slider("lr", 0.01, 1e-4, 10.0, log=True, step=0.05, description="η (lr)"),
             "batch_size": W.SelectionSlider(options=self.BATCH_SIZES, value=20, description="batch size",
-                                            style=style, layout=layout),
-            "hidden": W.IntSlider(value=16, min=2, max=64, step=1, description="hidden width", style=style,
-                                  layout=layout),
-            "epochs": W.IntSlider(value=100, min=10, max=100, step=10, description="epochs", style=style,
-                                  layout=layout),
+                                            style=SLIDER_STYLE, layout=W.Layout(width=SLIDER_WIDTH)),
+            "hidden": slider("hidden", 16, 2, 64, integer=True, description="hidden width"),
+            "epochs": slider("epochs", 100, 10, 100, integer=True, step=10),
         }
-        self.status = W.HTML()
-        self.image = W.Image(format="png", layout=W.Layout(width="720px"))
-        self._figure = Figure(figsize=(9.0, 3.8), dpi=dpi)
-        FigureCanvasAgg(self._figure)
-        self._ax, self._loss_ax = self._figure.subplots(1, 2, gridspec_kw={"width_ratios": [1.2, 1]})
+        figure = Figure(figsize=(9.0, 3.8), dpi=dpi)
+        FigureCanvasAgg(figure)
+        self._ax, self._loss_ax = figure.subplots(1, 2, gridspec_kw={"width_ratios": [1.2, 1]})
         self._xlim, self._ylim = _limits(self.X)
         self._grid = 70
         ax = self._ax
@@ -301,48 +282,33 @@ class MoonsExplorer(W.HBox):
         self._line = self._loss_ax.plot([], [], lw=2)[0]
         self._loss_ax.set(yscale="log", xlabel="epoch", ylabel="training loss")
         self._loss_ax.yaxis.set_minor_formatter(NullFormatter())
-        self._figure.tight_layout()
-        self._figure.subplots_adjust(top=0.9)  # room for the title each update writes
-        for widget in self.sliders.values():
-            widget.observe(lambda change: self.update(), names="value")
-        super().__init__([W.VBox([W.HTML("<b>Noisy moons, live</b>"), *self.sliders.values(), self.status]),
-                          self.image])
+        figure.tight_layout()
+        figure.subplots_adjust(top=0.9)  # room for the title each update writes
         self.history: nn.History | None = None
         self.seconds = 0.0
-        self.update()
+        super().__init__("Noisy moons, live", sliders, figure, initial)
+        self.image.layout.width = "720px"
 
-    def values(self) -> dict:
-        return {name: widget.value for name, widget in self.sliders.items()}
-
-    def update(self, **values) -> nn.History:
-        """Retrain with the sliders' values (any overridden by ``values``) and redraw; returns the run."""
-        unknown = set(values) - set(self.sliders)
-        if unknown:
-            raise TypeError(f"no slider named {sorted(unknown)}; sliders: {', '.join(self.sliders)}")
+    def draw(self, values: dict) -> nn.History:
+        """Retrain with ``values`` (the sliders') and redraw; returns the run."""
         start = time.perf_counter()
-        v = {**self.values(), **values}
-        cls = optimizers.get(v["optimizer"])
-        kwargs = {"lr": float(v["lr"])} if "lr" in cls().hyperparameters() else dict(self.moons.settings["AdaDelta"])
-        net = self.moons.net(hidden=v["hidden"])
-        hist = nn.train(cls(**kwargs), net, self.X, self.y, epochs=int(v["epochs"]), batch_size=int(v["batch_size"]),
-                        seed=self.moons.shuffle_seed)
+        name = values["optimizer"]
+        # AdaDelta has no η: it trains with its race setting, and the η slider does nothing
+        kwargs = {"lr": values["lr"]} if knob(name) == "lr" else dict(self.moons.settings[name])
+        net = self.moons.net(hidden=values["hidden"])
+        hist = nn.train(optimizers.ALL[name](**kwargs), net, self.X, self.y, epochs=values["epochs"],
+                        batch_size=values["batch_size"], seed=self.moons.shuffle_seed)
         self.history, self.net = hist, net
         self.train_seconds = time.perf_counter() - start
         self._img.set_data(_probability_grid(net, hist.theta[None], self._xlim, self._ylim, self._grid)[0])
-        color = color_for(cls.__name__)
-        self._ax.set_title(moons_label(cls.__name__, kwargs), color=color, fontweight="bold")
+        color = color_for(name)
+        self._ax.set_title(label(name, kwargs, compact=True), color=color, fontweight="bold")
         self._line.set_data(np.arange(len(hist.loss_per_epoch)), hist.loss_per_epoch)
         self._line.set_color(color)
-        self._loss_ax.set_xlim(0, max(1, int(v["epochs"])))
+        self._loss_ax.set_xlim(0, max(1, values["epochs"]))
         finite = hist.loss_per_epoch[np.isfinite(hist.loss_per_epoch)]
         self._loss_ax.set_ylim(max(1e-4, 0.8 * finite.min()), 1.2 * finite.max())
-        canvas = self._figure.canvas
-        canvas.draw()
-        size = canvas.get_width_height(physical=True)
-        image = Image.frombuffer("RGBA", size, canvas.buffer_rgba(), "raw", "RGBA", 0, 1).convert("RGB")
-        buffer = io.BytesIO()
-        image.save(buffer, format="png", compress_level=1)
-        self.image.value = buffer.getvalue()
+        self.image.value = png(self._figure)
         train_acc = net.accuracy(hist.theta, self.X, self.y)
         if hist.diverged:
             self.status.value = f"<span style='color:#c00'><b>diverged</b> in epoch {hist.diverged_at}</span>"
@@ -354,14 +320,9 @@ class MoonsExplorer(W.HBox):
         self.seconds = time.perf_counter() - start
         return hist
 
-    def _repr_mimebundle_(self, **kwargs):
-        import base64
 
-        bundle = super()._repr_mimebundle_(**kwargs)
-        bundle["image/png"] = base64.b64encode(self.image.value).decode("ascii")
-        return bundle
-
-
-def explore(moons: Moons = MOONS) -> MoonsExplorer:
-    """The live noisy-moons widget; ``widget.update(optimizer=..., lr=..., batch_size=..., hidden=...)``."""
-    return MoonsExplorer(moons)
+def explore(moons: Moons = MOONS, initial: dict | None = None) -> MoonsExplorer:
+    """The live noisy-moons widget; ``widget.update(optimizer=..., lr=..., batch_size=..., hidden=...)``
+    moves its sliders and retrains. A value a slider cannot show (``hidden=2.5``, ``epochs=10**6``,
+    ``lr="0.1"``) is refused, not rounded or clamped."""
+    return MoonsExplorer(moons, initial=initial)

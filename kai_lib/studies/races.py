@@ -21,7 +21,7 @@ set by ε (its first step is :math:`\sqrt{\epsilon / (1-\gamma)}`), so it races 
 Zeiler's ρ = γ = 0.95 and ε = 5e-4 (first step 0.1) rather than the slow-starting
 default ε = 1e-6 (first step 3e-3).
 
->>> from kai_lib import races
+>>> from kai_lib.studies import races
 >>> trajs = races.race("saddle")          # {"SGD": Trajectory, "Momentum": ..., ...}
 >>> sorted(races.RACES)
 ['beale', 'long_valley', 'saddle']
@@ -34,10 +34,48 @@ from dataclasses import dataclass
 import numpy as np
 
 from .. import optimizers, surfaces
+from ..pictures.labels import label
 from ..runner import Trajectory, run
 from .basins import BasinMap, basin_map
 
-__all__ = ["Race", "RACES", "race", "label", "Basins", "BASINS", "basins"]
+__all__ = ["Racers", "make_optimizer", "Race", "RACES", "race", "label", "Basins", "BASINS", "basins"]
+
+_CLASSES: dict[str, type[optimizers.Optimizer]] = {**optimizers.ALL, **optimizers.SECOND_ORDER}
+
+
+def make_optimizer(name: str, surface: surfaces.Surface | None, line_search: bool = True,
+                   **kwargs) -> optimizers.Optimizer:
+    """An optimizer by name; a second-order one gets what it needs from ``surface``.
+
+    ``"Newton"`` gets ``hessian_fn=surface.hessian``; ``"BFGS"`` and ``"L-BFGS"`` get
+    ``loss_fn=surface`` when ``line_search`` (Armijo backtracking).
+    """
+    if name not in _CLASSES:
+        raise KeyError(f"unknown optimizer {name!r}; known: {', '.join(_CLASSES)}")
+    if name == "Newton":
+        return optimizers.Newton(hessian_fn=surface.hessian, **kwargs)
+    if name in ("BFGS", "L-BFGS") and line_search:
+        return _CLASSES[name](loss_fn=surface, **kwargs)
+    return _CLASSES[name](**kwargs)
+
+
+class Racers:
+    """What the settings of every study share (:class:`Race`, :class:`Basins`,
+    :class:`~kai_lib.studies.second_order.SecondOrderRace`, :class:`~kai_lib.studies.moons.Moons`):
+    ``settings`` maps an optimizer's name to its keyword hyperparameters, in the order they
+    are run and shown; :meth:`optimizer` builds one, :meth:`label` names it in a legend.
+    """
+
+    settings: dict[str, dict[str, float]]
+
+    def optimizer(self, name: str) -> optimizers.Optimizer:
+        """A fresh optimizer ``name`` with its settings (a second-order one fitted to the surface, if any)."""
+        return make_optimizer(name, getattr(self, "surface", None), **self.settings[name])
+
+    def label(self, name: str, compact: bool = False) -> str:
+        """The legend label of optimizer ``name`` with its settings (:func:`~kai_lib.pictures.labels.label`)."""
+        return label(name, self.settings[name], compact=compact)
+
 
 #: AdaDelta in every race: Zeiler's ρ = γ = 0.95, and ε = 5e-4 so that its first step is
 #: √(ε/(1−γ)) = 0.1. With the default ε = 1e-6 its steps start at 3e-3 and grow only
@@ -46,7 +84,7 @@ _ADADELTA = {"gamma": 0.95, "eps": 5e-4}
 
 
 @dataclass(frozen=True)
-class Race:
+class Race(Racers):
     """One racing animation: a surface, a run length and one setting per optimizer.
 
     Attributes:
@@ -192,18 +230,6 @@ RACES: dict[str, Race] = {
 }
 
 
-def label(name: str, settings: dict[str, float]) -> str:
-    """A legend label: the learning rate and any hyperparameter off its default.
-
-    >>> label("Adam", {"lr": 0.05}), label("AdaDelta", {"gamma": 0.95, "eps": 5e-4})
-    ('Adam  η=0.05', 'AdaDelta  γ=0.95, ε=0.0005')
-    """
-    symbols = {"lr": "η", "gamma": "γ", "eps": "ε", "beta1": "β₁", "beta2": "β₂"}
-    defaults = optimizers.ALL[name]().hyperparameters()
-    shown = [f"{symbols.get(k, k)}={v:g}" for k, v in settings.items() if k == "lr" or v != defaults.get(k)]
-    return f"{name}  {', '.join(shown)}" if shown else name
-
-
 def race(name: str) -> dict[str, Trajectory]:
     """Run the race called ``name``: ``{optimizer name: Trajectory}``, in the slides' order.
 
@@ -214,16 +240,13 @@ def race(name: str) -> dict[str, Trajectory]:
         raise KeyError(f"unknown race {name!r}; known: {', '.join(RACES)}")
     r = RACES[name]
     start = None if r.start is None else np.asarray(r.start, dtype=float)
-    return {
-        opt_name: run(optimizers.ALL[opt_name](**kwargs), r.surface, start=start, steps=r.steps)
-        for opt_name, kwargs in r.settings.items()
-    }
+    return {opt_name: run(r.optimizer(opt_name), r.surface, start=start, steps=r.steps) for opt_name in r.settings}
 
 
 # --- basins of attraction ---------------------------------------------------------------------
 
 @dataclass(frozen=True)
-class Basins:
+class Basins(Racers):
     """A basin map of every slide optimizer (:mod:`kai_lib.studies.basins`), at one race's settings.
 
     Attributes:
@@ -290,7 +313,7 @@ def basins(name: str, n: int | None = None, steps: int | None = None) -> dict[st
         raise KeyError(f"unknown basin map {name!r}; known: {', '.join(BASINS)}")
     b = BASINS[name]
     return {
-        opt_name: basin_map(optimizers.ALL[opt_name](**kwargs), b.surface, n=b.n if n is None else n,
-                            steps=b.steps if steps is None else steps, tol=b.tol, label=label(opt_name, kwargs))
-        for opt_name, kwargs in b.settings.items()
+        opt_name: basin_map(b.optimizer(opt_name), b.surface, n=b.n if n is None else n,
+                            steps=b.steps if steps is None else steps, tol=b.tol, label=b.label(opt_name))
+        for opt_name in b.settings
     }

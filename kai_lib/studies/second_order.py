@@ -11,7 +11,8 @@ The settings and measurements of notebook ``11-second-order``, in one place:
   :func:`fit_power` fits :math:`c\,n^p` to it and :func:`extrapolate` carries the fit to a
   network's parameter count.
 
->>> from kai_lib import optimizers, second_order, surfaces
+>>> from kai_lib import optimizers, surfaces
+>>> from kai_lib.studies import second_order
 >>> ours = second_order.minimise(optimizers.BFGS(loss_fn=surfaces.ROSENBROCK), surfaces.ROSENBROCK, [-1.2, 1.0])
 >>> ours.converged, ours.x.round(6).tolist()
 (True, [1.0, 1.0])
@@ -26,6 +27,7 @@ import numpy as np
 
 from .. import optimizers, surfaces
 from ..runner import Trajectory, run
+from .races import Racers, make_optimizer
 
 __all__ = [
     "Minimisation",
@@ -133,27 +135,8 @@ def scipy_minimise(method: str, surface: surfaces.Surface | str, start, gtol: fl
 # --- the race -----------------------------------------------------------------------------------
 
 #: Classes the race settings may name: the first-order ones and the second-order ones.
-_CLASSES: dict[str, type[optimizers.Optimizer]] = {**optimizers.ALL, **optimizers.SECOND_ORDER}
-
-
-def make_optimizer(name: str, surface: surfaces.Surface, line_search: bool = True,
-                   **kwargs) -> optimizers.Optimizer:
-    """An optimizer by name; a second-order one gets what it needs from ``surface``.
-
-    ``"Newton"`` gets ``hessian_fn=surface.hessian``; ``"BFGS"`` and ``"L-BFGS"`` get
-    ``loss_fn=surface`` when ``line_search`` (Armijo backtracking).
-    """
-    if name not in _CLASSES:
-        raise KeyError(f"unknown optimizer {name!r}; known: {', '.join(_CLASSES)}")
-    if name == "Newton":
-        return optimizers.Newton(hessian_fn=surface.hessian, **kwargs)
-    if name in ("BFGS", "L-BFGS") and line_search:
-        return _CLASSES[name](loss_fn=surface, **kwargs)
-    return _CLASSES[name](**kwargs)
-
-
 @dataclass(frozen=True)
-class SecondOrderRace:
+class SecondOrderRace(Racers):
     """BFGS and L-BFGS against two first-order methods on one surface.
 
     Attributes:
@@ -224,7 +207,7 @@ def race(name: str) -> dict[str, RaceEntry]:
         raise KeyError(f"unknown race {name!r}; known: {', '.join(RACES)}")
     r = RACES[name]
     entries = {}
-    for opt_name, kwargs in r.settings.items():
+    for opt_name in r.settings:
         grad_times: list[float] = []           # when each gradient was asked for (one per step)
         loss_calls: list[int] = []             # how many gradients had been asked for at each loss call
 
@@ -236,14 +219,13 @@ def race(name: str) -> dict[str, RaceEntry]:
             loss_calls.append(len(grad_times))
             return r.surface(theta)
 
-        opt = make_optimizer(opt_name, r.surface, **kwargs)
+        opt = r.optimizer(opt_name)
         if getattr(opt, "loss_fn", None) is not None:
             opt.loss_fn = loss
         begin = time.perf_counter()
         traj = run(opt, r.surface, start=np.array(r.start), steps=r.steps, grad_fn=grad)
         end = time.perf_counter()
-        below = np.flatnonzero(traj.loss < r.tol)
-        arrived = int(below[0]) if below.size else -1
+        arrived = traj.first_below(r.tol)
         steps = arrived if arrived >= 0 else traj.steps
         seconds = (grad_times[steps] if steps < len(grad_times) else end) - begin
         entries[opt_name] = RaceEntry(traj, arrived, steps, sum(c <= steps for c in loss_calls), seconds)

@@ -101,9 +101,8 @@ def update_navigation(folder: Path = NOTEBOOKS, only: list[Path] | None = None) 
 
 # --- the presentation cut -----------------------------------------------------------------------
 
-#: The screen a deck is cut for: 1280 × 720 (16:9), as the browser check shows it. A slide
+#: A deck is cut for a 1280 × 720 (16:9) screen, as the browser check shows it: a slide
 #: holds at most SLIDE_BUDGET px of cells; the rest is the deck's margins.
-SCREEN = (1280, 720)
 SLIDE_BUDGET = 640
 #: A cell that is alone on its slide and still too tall is zoomed out, down to this;
 #: below it, it would have to be split (the deck scrolls it).
