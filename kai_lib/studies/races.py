@@ -37,7 +37,7 @@ from .. import optimizers, surfaces
 from ..runner import Trajectory, run
 from .basins import BasinMap, basin_map
 
-__all__ = ["Race", "RACES", "race", "label", "Basins", "BASINS", "basins"]
+__all__ = ["Race", "RACES", "race", "run_race", "optimizer_class", "label", "Basins", "BASINS", "basins"]
 
 #: AdaDelta in every race: Zeiler's ρ = γ = 0.95, and ε = 5e-4 so that its first step is
 #: √(ε/(1−γ)) = 0.1. With the default ε = 1e-6 its steps start at 3e-3 and grow only
@@ -52,7 +52,7 @@ class Race:
     Attributes:
         surface: where they race.
         steps: how many steps every optimizer takes.
-        settings: optimizer name (a key of :data:`kai_lib.optimizers.ALL`) → its
+        settings: optimizer name (a key of :data:`kai_lib.optimizers.ALL` or ``AFTER_ADAM``) → its
             keyword hyperparameters; the race runs them in this order.
         title: the animation's title, as on the slide.
         caption: what the picture shows (Radford's caption, in our numbers).
@@ -192,16 +192,36 @@ RACES: dict[str, Race] = {
 }
 
 
+def optimizer_class(name: str) -> type[optimizers.Optimizer]:
+    """The optimizer class called ``name``: of the slides' family (:data:`kai_lib.optimizers.ALL`), second
+    order (``SECOND_ORDER``, notebook 11) or after Adam (``AFTER_ADAM``, notebook 12).
+
+    Raises:
+        KeyError: for an unknown name, listing the known ones.
+    """
+    known = {**optimizers.ALL, **optimizers.SECOND_ORDER, **optimizers.AFTER_ADAM}
+    if name not in known:
+        raise KeyError(f"unknown optimizer {name!r}; known: {', '.join(known)}")
+    return known[name]
+
+
 def label(name: str, settings: dict[str, float]) -> str:
     """A legend label: the learning rate and any hyperparameter off its default.
 
     >>> label("Adam", {"lr": 0.05}), label("AdaDelta", {"gamma": 0.95, "eps": 5e-4})
     ('Adam  η=0.05', 'AdaDelta  γ=0.95, ε=0.0005')
     """
-    symbols = {"lr": "η", "gamma": "γ", "eps": "ε", "beta1": "β₁", "beta2": "β₂"}
-    defaults = optimizers.ALL[name]().hyperparameters()
+    symbols = {"lr": "η", "gamma": "γ", "eps": "ε", "beta1": "β₁", "beta2": "β₂", "weight_decay": "λ"}
+    defaults = optimizer_class(name)().hyperparameters()
     shown = [f"{symbols.get(k, k)}={v:g}" for k, v in settings.items() if k == "lr" or v != defaults.get(k)]
     return f"{name}  {', '.join(shown)}" if shown else name
+
+
+def run_race(r: Race) -> dict[str, Trajectory]:
+    """Run every optimizer of the race ``r`` from its start: ``{optimizer name: Trajectory}``, in its order."""
+    start = None if r.start is None else np.asarray(r.start, dtype=float)
+    return {opt_name: run(optimizer_class(opt_name)(**kwargs), r.surface, start=start, steps=r.steps)
+            for opt_name, kwargs in r.settings.items()}
 
 
 def race(name: str) -> dict[str, Trajectory]:
@@ -212,12 +232,7 @@ def race(name: str) -> dict[str, Trajectory]:
     """
     if name not in RACES:
         raise KeyError(f"unknown race {name!r}; known: {', '.join(RACES)}")
-    r = RACES[name]
-    start = None if r.start is None else np.asarray(r.start, dtype=float)
-    return {
-        opt_name: run(optimizers.ALL[opt_name](**kwargs), r.surface, start=start, steps=r.steps)
-        for opt_name, kwargs in r.settings.items()
-    }
+    return run_race(RACES[name])
 
 
 # --- basins of attraction ---------------------------------------------------------------------
