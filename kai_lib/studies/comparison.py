@@ -42,6 +42,7 @@ from matplotlib import colors as mcolors
 
 from .. import optimizers
 from ..runner import Trajectory, run
+from . import tuning
 from .races import RACES
 
 __all__ = ["first_step", "first_step_formula", "first_step_table", "eps_placement",
@@ -104,10 +105,10 @@ def eps_placement(cls: type[optimizers.Optimizer], gradients: Sequence[float], e
 
 # --- the fair sweep ------------------------------------------------------------------------
 
-#: The learning rates of the sweep: 10⁻³ … 10, half a decade apart.
-LRS = np.logspace(-3, 1, 9)
-#: AdaDelta's ε values instead (its first step is √(ε/(1−γ)): 3·10⁻⁴ … 3.2).
-EPSILONS = np.logspace(-8, 0, 9)
+#: The learning rates of the sweep: the collection's one grid, :data:`kai_lib.studies.tuning.GRID` (10⁻³ … 10).
+LRS = tuning.GRID
+#: AdaDelta's ε values instead (its first step is √(ε/(1−γ)): 3·10⁻⁴ … 3.2): :data:`tuning.EPS_GRID`.
+EPSILONS = tuning.EPS_GRID
 #: The budget: steps per run.
 STEPS = 100
 #: Start points per race, run at once as a batch.
