@@ -169,7 +169,9 @@ class Digits:
     (``validation`` = 20 %, 288 images). A run trains an ``MLP(sizes, activation,
     seed=seed)`` on the training part for ``epochs`` epochs of ``batch_size`` (the
     shuffling seeded by ``seed`` too) and returns the cross-entropy on the validation
-    split after the last epoch, ``inf`` if the run diverged or that loss is not finite.
+    split after the last epoch, ``inf`` if the run diverged or that loss is not finite
+    (``measure="training loss"``: the loss on the training part instead; the validation
+    split is then held out and unused, and the test set still untouched).
     (The pixels' standardisation was fitted on the whole training set, validation split
     included: it uses no label.)
 
@@ -178,7 +180,9 @@ class Digits:
     """
 
     def __init__(self, epochs: int = 5, batch_size: int = 32, sizes: Sequence[int] = (64, 32, 10),
-                 activation: str = "tanh", validation: float = 0.2, split_seed: int = 0, dataset=None):
+                 activation: str = "tanh", validation: float = 0.2, split_seed: int = 0, dataset=None,
+                 measure: str = "validation loss"):
+        self.measure = checks.choice("measure", measure, ("validation loss", "training loss"))
         self.epochs = checks.integer("epochs", epochs, low=1)
         self.sizes = tuple(sizes)
         self.activation = activation
@@ -202,7 +206,10 @@ class Digits:
         return (f"{self.epochs} epochs of mini-batches of {self.batch_size} on {len(self.X):,} training images "
                 f"({self.steps} steps) of an MLP{list(self.sizes)} ({self.activation})")
 
-    criterion = "loss on the validation split after the last epoch (lower is better)"
+    @property
+    def criterion(self) -> str:
+        where = "the validation split" if self.measure == "validation loss" else "the training part"
+        return f"loss on {where} after the last epoch (lower is better)"
 
     def run(self, optimizer: optimizers.Optimizer, seed: int) -> nn.History:
         net = nn.MLP(list(self.sizes), activation=self.activation, seed=seed)
@@ -212,9 +219,12 @@ class Digits:
         h = self.history = self.run(optimizer, seed)
         if h.diverged:
             return math.inf
-        net = nn.MLP(list(self.sizes), activation=self.activation, seed=seed)
-        with np.errstate(all="ignore"):
-            loss = net.loss(h.theta, self.X_val, self.y_val)
+        if self.measure == "training loss":
+            loss = h.loss_per_epoch[-1]
+        else:
+            net = nn.MLP(list(self.sizes), activation=self.activation, seed=seed)
+            with np.errstate(all="ignore"):
+                loss = net.loss(h.theta, self.X_val, self.y_val)
         return float(loss) if math.isfinite(loss) else math.inf
 
     def test(self, history: nn.History) -> float:
@@ -404,7 +414,7 @@ class Comparison(dict):
 def compare(names: Sequence[str | type] | Mapping[str, str | type] = optimizers.SLIDES,
             criterion: Callable[[optimizers.Optimizer, int], float] | None = None, *,
             tune_seeds: Sequence[int] = (0, 1, 2), eval_seeds: Sequence[int] = range(10, 20),
-            epochs: int = 5, batch_size: int = 32, grid: Sequence[float] | None = None,
+            epochs: int = 5, batch_size: int = 32, grid: Sequence[float] | Mapping[str, Sequence[float]] | None = None,
             settings: Mapping[str, dict] | None = None, test: Callable | None = None, budget: str | None = None,
             alpha: float = ALPHA, dataset=None) -> Comparison:
     """Tune every optimizer on the tuning seeds, judge it on the evaluation seeds, and compare.
@@ -422,14 +432,17 @@ def compare(names: Sequence[str | type] | Mapping[str, str | type] = optimizers.
         criterion: ``criterion(optimizer, seed) -> float``, lower is better, ``inf`` for a
             failed run. Default: :class:`Digits` with ``epochs``, ``batch_size`` and
             ``dataset`` (the loss on a validation split of the digits' training set).
-            If it has a ``history`` attribute, the one of each evaluation run is kept.
+            If it has a ``history`` attribute, the one of each evaluation run is kept. If it
+            has a method ``many(optimizer, seeds) -> array``, that scores all the seeds of one
+            setting at once (a batch of start points on a surface) and must give the same numbers.
         tune_seeds, eval_seeds: disjoint sets of seeds, no repeats.
         epochs, batch_size, dataset: the digits criterion's (ignored with another criterion).
-        grid: the values to try (default :data:`GRID` for η, :data:`EPS_GRID` for ε).
+        grid: the values to try (default :data:`GRID` for η, :data:`EPS_GRID` for ε), or a mapping
+            optimizer label → its values (a label left out gets the default).
         settings: fixed keyword arguments per optimizer label, e.g. ``{"Momentum": {"gamma": 0.95}}``
             or, for a new optimizer, ``{"Lion": {"beta1": 0.9}}``.
         test: ``test(run) -> float`` called once per evaluation run after all the runs, with
-            what ``criterion.history`` held. Default: the digits criterion's :meth:`Digits.test`.
+            what ``criterion.history`` held. Default: a :class:`Digits` criterion's :meth:`Digits.test`.
         budget: a sentence saying what every run gets (default: the criterion's ``budget``).
         alpha: the family-wise error rate of the verdicts (and 1 − the intervals' confidence).
 
@@ -450,17 +463,25 @@ def compare(names: Sequence[str | type] | Mapping[str, str | type] = optimizers.
         raise ValueError(f"eval_seeds must be disjoint from tune_seeds (a value chosen on a seed looks best on it); "
                          f"both hold {', '.join(map(str, shared))}")
     alpha = checks.number("alpha", alpha, low=0, high=1, low_open=True, high_open=True)
-    if grid is not None:
-        grid = np.asarray(grid, dtype=float)
-        if grid.ndim != 1 or len(grid) < 2 or not np.all(np.isfinite(grid) & (grid > 0)):
-            raise ValueError(f"grid must be at least two finite values > 0, got {grid!r}")
     candidates = _candidates(names, settings)
+    grids = {}
+    for label in candidates:
+        g = grid.get(label) if isinstance(grid, Mapping) else grid
+        if g is not None:
+            g = np.asarray(g, dtype=float)
+            if g.ndim != 1 or len(g) < 2 or not np.all(np.isfinite(g) & (g > 0)):
+                raise ValueError(f"grid must be at least two finite values > 0, got {g!r}")
+        grids[label] = g
+    if isinstance(grid, Mapping) and set(grid) - set(candidates):
+        raise ValueError(f"grid must be keyed by the compared optimizers ({', '.join(candidates)}), got "
+                         f"{', '.join(sorted(map(str, set(grid) - set(candidates))))}")
     if criterion is None:
         criterion = Digits(epochs=epochs, batch_size=batch_size, dataset=dataset)
-        test = criterion.test if test is None else test
     elif not callable(criterion):
         raise checks.WrongType(f"criterion must be a function (optimizer, seed) -> float, "
                                f"got {checks.shown(criterion)}")
+    if test is None and isinstance(criterion, Digits):
+        test = criterion.test
     budget = budget if budget is not None else getattr(criterion, "budget", "not stated")
     what = getattr(criterion, "criterion", getattr(criterion, "__doc__", None) or "criterion (lower is better)")
 
@@ -469,19 +490,32 @@ def compare(names: Sequence[str | type] | Mapping[str, str | type] = optimizers.
         x = checks.number("the criterion's value", x) if not (isinstance(x, float) and math.isinf(x)) else x
         return x if math.isfinite(x) else math.inf
 
+    many = getattr(criterion, "many", None)
+
+    def scores_of(cls, knob, value, fixed, seeds) -> np.ndarray:
+        x = np.asarray(many(cls(**fixed, **{knob: float(value)}), list(seeds)), dtype=float)
+        if x.shape != (len(seeds),):
+            raise ValueError(f"criterion.many must return one value per seed, got shape {x.shape}")
+        return np.where(np.isfinite(x), x, math.inf)
+
     results, kept = {}, {}
     for label, (cls, fixed) in candidates.items():
         knob = "lr" if "lr" in cls(**fixed).hyperparameters() else "eps"
-        values = grid if grid is not None else (GRID if knob == "lr" else EPS_GRID)
+        values = grids[label] if grids[label] is not None else (GRID if knob == "lr" else EPS_GRID)
         tuned = np.full((len(values), len(tune_seeds)), math.inf)
         for i, value in enumerate(values):
+            if many is not None:
+                tuned[i] = scores_of(cls, knob, value, fixed, tune_seeds)
+                continue
             for j, seed in enumerate(tune_seeds):
                 tuned[i, j] = score(cls, knob, value, fixed, seed)
                 if not math.isfinite(tuned[i, j]):
                     break          # this value fails: its mean is +inf whatever the other seeds do
         best = int(np.argmin(tuned.mean(axis=1)))
         scores, runs = [], []
-        for seed in eval_seeds:
+        if many is not None:
+            scores, runs = scores_of(cls, knob, values[best], fixed, eval_seeds), [None] * len(eval_seeds)
+        for seed in eval_seeds if many is None else ():
             scores.append(score(cls, knob, values[best], fixed, seed))
             runs.append(getattr(criterion, "history", None))
         results[label] = (cls, knob, np.asarray(values, dtype=float), tuned, best, np.array(scores), fixed)
