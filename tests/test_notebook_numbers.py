@@ -92,6 +92,12 @@ ALLOWED: dict[str, dict[str, str]] = {
         "2.13": "the PyTorch version that wrote the reference file",
         "6000": "an exercise's setting",
     },
+    "12-after-adam": {
+        "11": "the number of notebook 11, the one this notebook continues",
+        "90": "β = 0.9 of Schedule-Free SGD as a percentage: y lies 90 % of the way from z to x",
+        "4096": "the size of a large layer, an example in an argument about Shampoo's memory",
+        "15": "an angle an exercise asks for",
+    },
 }
 
 _NUMBER = re.compile(

@@ -103,12 +103,13 @@ RACES: dict[str, races.Race] = {
                   "Shampoo": {"lr": 1.0}, "Adafactor": {"lr": 0.03}, "Muon": {"lr": 0.03, **_MUON}},
         caption=(
             "Each at its tuned η, Prodigy untuned. Adam, Schedule-Free SGD and AdamW, Shampoo, Adafactor and "
-            "Muon end within 0.1 of the minimum (3, 0.5). Lion's steps are ±η in each coordinate: its path runs "
-            "on a lattice, and at the end it hops back and forth between two lattice points 0.14 and 0.2 from "
+            "Muon end within 0.1 of the minimum (3, 0.5). Lion's steps are ±η in each coordinate: its path runs"
+            " on a lattice, and at the end it hops back and forth between two lattice points 0.14 and 0.2 from "
             "the minimum instead of settling. Prodigy swings out past y = −2 while its step size d grows from "
-            "1e-6, then comes back. RAdam is caught both ways: its first five steps are plain momentum steps "
-            "on a gradient of size 99, which throw it off the map from η = 0.03 up, and after them its rectifier, a warm-up of about 2000 steps, keeps the "
-            "steps small for the whole race: at its best η = 0.003 it ends 2 away, near the start."
+            "1e-6, then comes back. RAdam is caught both ways: its first five steps are plain momentum steps on"
+            " a gradient of size 99, which throw it off the map from η = 0.03 up, and after them its rectifier,"
+            " a warm-up of about 2000 steps, keeps the steps small for the whole race: at its best η = 0.003 it"
+            " ends 2 away, near the start."
         ),
         why=_TUNED_WHY,
         gif="after_adam_beale.gif",
