@@ -170,7 +170,8 @@ class Digits:
     (``validation`` = 20 %, 288 images). A run trains an ``MLP(sizes, activation,
     seed=seed)`` on the training part for ``epochs`` epochs of ``batch_size`` (the
     shuffling seeded by ``seed`` too) and returns the cross-entropy on the validation
-    split after the last epoch, ``inf`` if the run diverged or that loss is not finite
+    split after the last epoch, ``inf`` if the run diverged or blew up (``nn.History.blew_up``:
+    training stopped early, so its loss is not one of this budget) or that loss is not finite
     (``measure="training loss"``: the loss on the training part instead; the validation
     split is then held out and unused, and the test set still untouched).
     (The pixels' standardisation was fitted on the whole training set, validation split
@@ -218,7 +219,7 @@ class Digits:
 
     def __call__(self, optimizer: optimizers.Optimizer, seed: int) -> float:
         h = self.history = self.run(optimizer, seed)
-        if h.diverged:
+        if h.diverged or getattr(h, "blew_up", False):   # a run that blew up stopped early: it failed
             return math.inf
         if self.measure == "training loss":
             loss = h.loss_per_epoch[-1]
