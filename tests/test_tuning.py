@@ -217,3 +217,24 @@ def test_batch_size_study_gives_each_batch_size_its_own_eta():
     for size, (lr, hist) in study.items():
         assert lr in (0.1, 1.0)
         assert len(hist.loss_per_step) == (5 if size == 1438 else 2 * 23)
+
+
+def test_select_and_join_redo_the_verdicts_over_the_new_set_of_pairs():
+    crit = synthetic({"SGD": 1.0, "Momentum": 1.0, "Adam": 5.0, "NAG": 5.0})
+    a = tuning.compare(["SGD", "Momentum", "Adam"], crit, tune_seeds=(0,), eval_seeds=EVAL, grid=[0.1, 1])
+    b = tuning.compare(["NAG"], crit, tune_seeds=(0,), eval_seeds=EVAL, grid=[0.1, 1])
+    joined = a.select(["SGD"]).join(b)
+    assert list(joined) == ["SGD", "NAG"] and joined["SGD"] is a["SGD"]
+    assert joined.verdict("SGD", "NAG") == "better" and "Holm-adjusted over 1 pairs" in str(joined)
+    with pytest.raises(ValueError, match="other must compare other optimizers"):
+        a.join(a)
+    c = tuning.compare(["NAG"], crit, tune_seeds=(1,), eval_seeds=EVAL, grid=[0.1, 1])
+    with pytest.raises(ValueError, match="other must have the same tune_seeds"):
+        a.join(c)
+
+
+def test_step_seconds_times_every_compared_optimizer(digits_small):
+    crit = tuning.Digits(epochs=1, dataset=digits_small)
+    cmp = tuning.compare(["SGD", "Adam"], crit, tune_seeds=(0,), eval_seeds=range(10, 20), grid=[0.01, 0.1])
+    seconds = tuning.step_seconds(cmp, crit, repeats=2)
+    assert set(seconds) == {"SGD", "Adam"} and all(0 < s < 1 for s in seconds.values())

@@ -21,7 +21,7 @@ from matplotlib import colors as mcolors
 from matplotlib.axes import Axes
 
 from .. import checks
-from ..runner import Trajectory, _check_start
+from ..runner import Trajectory
 from ..surfaces import Surface
 from ..surfaces import get as get_surface
 from . import styles
@@ -217,7 +217,7 @@ def plot_contours(surface: Surface | str, ax=None, levels=None, filled: bool = T
     filled = checks.boolean("filled", filled)
     marks = checks.boolean("marks", marks)
     n = checks.integer("n", n, low=2, high=MAX_GRID)
-    starts = None if starts is None else _check_start(starts, name="starts")
+    starts = None if starts is None else checks.points("starts", starts)
     ax = _new_ax(ax)
     X, Y, Z = _grid(surface, n)
     norm = mcolors.LogNorm(levels[0], levels[-1]) if surface.log_levels else None

@@ -67,7 +67,8 @@ from .. import checks, data, nn, optimizers
 from ..pictures.plotting import color_for
 
 __all__ = ["GRID", "EPS_GRID", "ALPHA", "MIN_EVAL_SEEDS", "Digits", "Candidate", "Comparison", "compare",
-           "t_interval", "holm", "batch_size_study", "plot_sweep", "plot_intervals", "plot_curves", "plot_batch_sizes"]
+           "t_interval", "holm", "batch_size_study", "step_seconds", "plot_sweep", "plot_intervals",
+           "plot_curves", "plot_batch_sizes"]
 
 #: The one grid of learning rates of the collection: 1e-3, 3.2e-3, 1e-2, …, 3.2, 10 (notebooks 09–12).
 GRID: np.ndarray = np.logspace(-3, 1, 9)
@@ -169,7 +170,8 @@ class Digits:
     (``validation`` = 20 %, 288 images). A run trains an ``MLP(sizes, activation,
     seed=seed)`` on the training part for ``epochs`` epochs of ``batch_size`` (the
     shuffling seeded by ``seed`` too) and returns the cross-entropy on the validation
-    split after the last epoch, ``inf`` if the run diverged or that loss is not finite
+    split after the last epoch, ``inf`` if the run diverged or blew up (``nn.History.blew_up``:
+    training stopped early, so its loss is not one of this budget) or that loss is not finite
     (``measure="training loss"``: the loss on the training part instead; the validation
     split is then held out and unused, and the test set still untouched).
     (The pixels' standardisation was fitted on the whole training set, validation split
@@ -217,7 +219,7 @@ class Digits:
 
     def __call__(self, optimizer: optimizers.Optimizer, seed: int) -> float:
         h = self.history = self.run(optimizer, seed)
-        if h.diverged:
+        if h.diverged or getattr(h, "blew_up", False):   # a run that blew up stopped early: it failed
             return math.inf
         if self.measure == "training loss":
             loss = h.loss_per_epoch[-1]
@@ -373,6 +375,30 @@ class Comparison(dict):
     def tuned_ranking(self) -> list[str]:
         """Names by their score on the *tuning* seeds: the order a single tuning run would have printed."""
         return sorted(self, key=lambda n: self[n].tuned_score)
+
+    def select(self, names: Sequence[str]) -> Comparison:
+        """Only the optimizers ``names``, in that order (verdicts redone over their pairs)."""
+        for name in names:
+            self._check(name)
+        return Comparison({n: self[n] for n in names}, self.criterion, self.budget, self.tune_seeds,
+                          self.eval_seeds, self.alpha)
+
+    def join(self, other: Comparison) -> Comparison:
+        """This comparison and ``other``'s optimizers in one (same seeds, criterion and budget), verdicts redone.
+
+        For adding optimizers without re-running the ones already compared: Holm's
+        adjustment then covers every pair of the joined set.
+        """
+        if not isinstance(other, Comparison):
+            raise checks.WrongType(f"other must be a tuning.Comparison, got {checks.shown(other)}")
+        for what in ("tune_seeds", "eval_seeds", "criterion", "budget", "alpha"):
+            if getattr(self, what) != getattr(other, what):
+                raise ValueError(f"other must have the same {what}: "
+                                 f"{getattr(self, what)!r} ≠ {getattr(other, what)!r}")
+        if set(self) & set(other):
+            raise ValueError(f"other must compare other optimizers; both have "
+                             f"{', '.join(sorted(set(self) & set(other)))}")
+        return Comparison({**self, **other}, self.criterion, self.budget, self.tune_seeds, self.eval_seeds, self.alpha)
 
     def text(self) -> str:
         """The table: tier, chosen value, tuning-seed score, evaluation mean ± sd and 95 % interval."""
@@ -604,10 +630,31 @@ def plot_intervals(cmp: Comparison, ax=None):
     return ax
 
 
-def plot_curves(cmp: Comparison, x: str = "epoch", ax=None):
+def step_seconds(cmp: Comparison, criterion: Digits | None = None, repeats: int = 5) -> dict[str, float]:
+    """Seconds per training step of each optimizer at its chosen value: the *minimum* over ``repeats`` epochs.
+
+    One epoch on the digits network is timed ``repeats`` times per optimizer, interleaved
+    (optimizer by optimizer, round after round), and the fastest kept: the other engineers
+    of a busy machine only ever add time, so the minimum is the least disturbed measurement.
+    """
+    crit = criterion if criterion is not None else Digits()
+    repeats = checks.integer("repeats", repeats, low=1)
+    steps = math.ceil(len(crit.X) / crit.batch_size)
+    best = {name: math.inf for name in cmp}
+    for _ in range(repeats):
+        for name, c in cmp.items():
+            net = nn.MLP(list(crit.sizes), activation=crit.activation, seed=0)
+            h = nn.train(c.optimizer(), net, crit.X, crit.y, epochs=1, batch_size=crit.batch_size, seed=0)
+            best[name] = min(best[name], h.seconds[-1] / steps)
+    return best
+
+
+def plot_curves(cmp: Comparison, x: str = "epoch", ax=None, seconds_per_step: Mapping[str, float] | None = None):
     """Training loss of the evaluation runs against epochs (``x="epoch"``) or seconds (``"seconds"``).
 
-    The line is the median over the evaluation seeds, the band spans the middle 80 %.
+    The line is the median over the evaluation seeds, the band spans the middle 80 %. Per
+    second, the x-axis is the runs' own clock, or epochs × steps × ``seconds_per_step[name]``
+    where that is given (e.g. from :func:`step_seconds`, less noisy).
     """
     x = checks.choice("x", x, ("epoch", "seconds"))
     if ax is None:
@@ -617,7 +664,10 @@ def plot_curves(cmp: Comparison, x: str = "epoch", ax=None):
         if not runs:
             continue
         losses = np.array([h.loss_per_epoch for h in runs])
-        xs = (np.arange(losses.shape[1]) if x == "epoch" else np.median([h.seconds for h in runs], axis=0))
+        xs = np.arange(losses.shape[1])
+        if x == "seconds":
+            xs = (np.median([h.seconds for h in runs], axis=0) if seconds_per_step is None
+                  else xs * len(runs[0].loss_per_step) / runs[0].epochs * seconds_per_step[name])
         color = color_for(name, i)
         ax.plot(xs, np.median(losses, axis=0), color=color, lw=2, label=name)
         ax.fill_between(xs, *np.percentile(losses, [10, 90], axis=0), color=color, alpha=0.2, lw=0)
