@@ -15,6 +15,7 @@ this module holds what notebook 12 does with them:
   preconditioner (Adagrad) cannot see the valley and a full matrix (Shampoo) can;
 - :func:`update_singular_values`: the singular values of one step of a matrix optimizer
   (Muon's orthogonalised momentum against Adam's and SGD's);
+- :func:`agreement`: how far our classes follow the reference implementations' stored trajectories;
 - :func:`state_size`: the numbers an optimizer keeps, counted on a network's blocks, for the
   memory table; :func:`step_seconds`: one step's wall time on a network's parameters.
 
@@ -36,7 +37,8 @@ from ..runner import Trajectory, run
 from . import races
 
 __all__ = ["NAMES", "GRID", "WITHIN", "RACES", "tuned_lr", "race", "label", "make", "trace", "lattice_offsets",
-           "scaled", "ROTATED_RAVINE", "update_singular_values", "state_size", "step_seconds"]
+           "scaled", "ROTATED_RAVINE", "update_singular_values", "reference_problem", "agreement", "state_size",
+           "step_seconds"]
 
 #: The optimizers notebook 12 introduces, in the notebook's order (the keys of ``AFTER_ADAM``).
 NAMES: tuple[str, ...] = ("Lion", "RAdam", "Schedule-Free SGD", "Schedule-Free AdamW", "Prodigy", "Shampoo",
@@ -261,6 +263,46 @@ def update_singular_values(optimizer: optimizers.Optimizer, gradient: np.ndarray
     optimizer.reset()
     delta = optimizer.step(np.zeros(g.size), lambda th: g.ravel())
     return np.linalg.svd(delta.reshape(g.shape), compute_uv=False)
+
+
+# --- the reference implementations ----------------------------------------------------------------
+
+def reference_problem(reference: dict, problem: str) -> Callable[[np.ndarray], np.ndarray]:
+    """The gradient of a problem of ``tests/reference/after_adam_reference.json`` (``reference``, read):
+    ``"beale"``, ``"quadratic"`` (½θᵀAθ − bᵀθ) or ``"matrix"`` (least squares ‖XW + 1bᵀ − Y‖²/(2n) for
+    θ = [W row-major, b]), built from the numbers stored in the file."""
+    if problem == "beale":
+        return surfaces.BEALE.grad
+    if problem == "quadratic":
+        A, b = np.array(reference["quadratic"]["A"]), np.array(reference["quadratic"]["b"])
+        return lambda theta: A @ theta - b
+    if problem == "matrix":
+        X, Y = np.array(reference["matrix"]["X"]), np.array(reference["matrix"]["Y"])
+        m, n = X.shape[1], Y.shape[1]
+
+        def grad(theta):
+            W, bias = theta[: m * n].reshape(m, n), theta[m * n:]
+            residual = X @ W + bias - Y
+            return np.concatenate([(X.T @ residual).ravel(), residual.sum(axis=0)]) / len(X)
+
+        return grad
+    raise KeyError(f"unknown problem {problem!r}; known: beale, quadratic, matrix")
+
+
+def agreement(reference: dict, case: dict, tol: float = 1e-12) -> tuple[int, float]:
+    """Replay one reference ``case`` with our class: ``(steps, gap)``, the number of steps over which
+    our path stays within ``tol`` of the reference's (all of them if it never leaves), and the largest
+    difference over those steps."""
+    kwargs = dict(case["kai_lib_kwargs"])
+    if case.get("shapes") is not None:
+        kwargs["shapes"] = [tuple(s) for s in case["shapes"]]
+    opt, grad = make(case["optimizer"], **kwargs), reference_problem(reference, case["problem"])
+    theta = np.array(case["start"], dtype=float)
+    path = [theta] + [theta := opt.step(theta, grad) for _ in range(len(case["path"]) - 1)]
+    diff = np.abs(np.array(path) - np.array(case["path"])).reshape(len(path), -1).max(axis=1)
+    beyond = np.flatnonzero(diff > tol)
+    steps = int(beyond[0]) - 1 if len(beyond) else len(diff) - 1
+    return steps, float(diff[: steps + 1].max())
 
 
 # --- memory and time on a network ----------------------------------------------------------------
