@@ -52,7 +52,7 @@ COLORS.update({  # after Adam (notebook 12)
     "Schedule-Free SGD": "#e7298a",    # pink
     "Schedule-Free AdamW": "#7570b3",  # slate violet
     "Prodigy": "#d95f02",              # burnt orange
-    "Shampoo": "#66a61e",              # leaf green
+    "Shampoo": "#999933",              # khaki olive
     "Adafactor": "#377eb8",            # steel blue
     "Muon": "#e41a1c",                 # bright red
 })
