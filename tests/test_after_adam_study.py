@@ -143,3 +143,25 @@ def test_step_seconds_is_a_positive_time_and_checks_its_steps():
     assert 0 < after_adam.step_seconds("Muon", shapes, steps=3) < 1
     with pytest.raises(checks.WrongType):
         after_adam.step_seconds("Adam", shapes, steps=2.5)
+
+
+def test_agreement_replays_the_stored_reference_trajectories():
+    import json
+    from pathlib import Path
+
+    reference = json.loads((Path(__file__).parent / "reference" / "after_adam_reference.json").read_text())
+    lion = next(c for c in reference["cases"] if c["optimizer"] == "Lion")
+    steps, gap = after_adam.agreement(reference, lion)
+    assert steps == reference["steps"] and gap <= 1e-12
+    # a path that leaves the reference is caught at the step where it leaves
+    bent = dict(lion, path=[p if i < 5 else [p[0] + 1e-6, p[1]] for i, p in enumerate(lion["path"])])
+    assert after_adam.agreement(reference, bent) == (4, pytest.approx(gap, abs=1e-12))
+    # the problems are rebuilt from the stored numbers: the matrix problem's gradient is least squares'
+    matrix = after_adam.reference_problem(reference, "matrix")
+    X, Y = np.array(reference["matrix"]["X"]), np.array(reference["matrix"]["Y"])
+    theta = np.linspace(-1, 1, X.shape[1] * Y.shape[1] + Y.shape[1])
+    loss = lambda th: 0.5 * np.sum((X @ th[:12].reshape(3, 4) + th[12:] - Y) ** 2) / len(X)  # noqa: E731
+    numeric = np.array([(loss(theta + 1e-6 * e) - loss(theta - 1e-6 * e)) / 2e-6 for e in np.eye(len(theta))])
+    assert np.allclose(matrix(theta), numeric, atol=1e-6)
+    with pytest.raises(KeyError, match="quadratic"):
+        after_adam.reference_problem(reference, "nope")
