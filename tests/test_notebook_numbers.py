@@ -98,6 +98,7 @@ ALLOWED: dict[str, dict[str, str]] = {
         "90": "β = 0.9 of Schedule-Free SGD as a percentage: y lies 90 % of the way from z to x",
         "4096": "the size of a large layer, an example in an argument about Shampoo's memory",
         "15": "an angle an exercise asks for",
+        "1e-12": "the tolerance the reference tests aim at over 200 steps, a setting of tests/test_after_adam.py",
     },
 }
 
