@@ -34,8 +34,8 @@ from typing import NoReturn
 
 import numpy as np
 
-__all__ = ["WrongType", "number", "integer", "boolean", "choice", "limits", "size", "function", "real_array",
-           "shown"]
+__all__ = ["WrongType", "number", "integer", "count", "seed", "boolean", "choice", "limits", "size", "function",
+           "instance", "real_array", "points", "shown", "fail"]
 
 
 class WrongType(TypeError, ValueError):
@@ -60,8 +60,23 @@ def shown(value, width: int = 60) -> str:
     return f"{text} (a {type(value).__name__})"
 
 
-def _fail(name: str, allowed: str, value, error: type[Exception] = ValueError) -> NoReturn:
-    raise error(f"{name} must be {allowed}, got {shown(value)}")
+def _fail(name: str, allowed: str, value, error: type[Exception] = ValueError, verb: str = "be") -> NoReturn:
+    raise error(f"{name} must {verb} {allowed}, got {shown(value)}")
+
+
+def fail(name: str, allowed: str, value, wrong_type: bool = False, verb: str = "be") -> NoReturn:
+    """Refuse ``value`` of argument ``name`` in the house's words: ``"<name> must be <allowed>, got <value>"``
+    (``verb="have"``: ``"<name> must have <allowed>, ..."``).
+
+    For a check no helper here makes (a shape that depends on another argument, a relation
+    between two arguments): a ``ValueError``, or a :class:`WrongType` with ``wrong_type=True``.
+
+    >>> fail("y", "one label per row of X", [1, 2])
+    Traceback (most recent call last):
+    ...
+    ValueError: y must be one label per row of X, got [1, 2] (a list)
+    """
+    _fail(name, allowed, value, WrongType if wrong_type else ValueError, verb)
 
 
 def _g(x: float) -> str:
@@ -139,6 +154,32 @@ def integer(name: str, value, low: int | None = None, high: int | None = None) -
     return n
 
 
+def count(name: str, value, low: int, ceiling: int, why: str) -> int:
+    """An integer >= ``low`` and at most ``ceiling``, a limit on work or memory that ``why`` names.
+
+    The message states the ceiling and where it lives, so a typo (one zero too many) is
+    refused before anything is allocated, in words the learner can act on:
+
+    >>> count("steps", 10**9, 0, 100_000, "kai_lib.runner.MAX_STEPS, a ceiling on the work of one run")
+    Traceback (most recent call last):
+    ...
+    ValueError: steps must be at most 100,000 (kai_lib.runner.MAX_STEPS, a ceiling on the work of one run), got 1000000000
+    """
+    n = integer(name, value, low=low)
+    if n > ceiling:
+        _fail(name, f"at most {ceiling:,} ({why})", value)
+    return n
+
+
+def seed(name: str, value) -> int:
+    """A seed of ``numpy.random.default_rng``: an integer >= 0.
+
+    >>> seed("seed", 0)
+    0
+    """
+    return integer(name, value, low=0)
+
+
 def boolean(name: str, value) -> bool:
     """``value`` if it is ``True`` or ``False`` (a numpy bool too); anything else is refused.
 
@@ -211,11 +252,27 @@ def _is_pair(value) -> bool:
         return False
 
 
-def function(name: str, value):
-    """``value`` if it can be called."""
+def function(name: str, value, allowed: str = "a function"):
+    """``value`` if it can be called; ``allowed`` says what it should be (e.g. ``"a function theta -> J"``)."""
     if not callable(value):
-        _fail(name, "a function", value, WrongType)
+        _fail(name, allowed, value, WrongType)
     return value
+
+
+def instance(name: str, value, cls: type, allowed: str):
+    """``value`` if it is an instance of ``cls``; a class itself is refused with a hint to call it.
+
+    >>> from kai_lib.optimizers import SGD, Optimizer
+    >>> instance("optimizer", SGD, Optimizer, "a kai_lib optimizer instance")
+    Traceback (most recent call last):
+    ...
+    kai_lib.checks.WrongType: optimizer must be a kai_lib optimizer instance, got the class SGD (call it: SGD(...))
+    """
+    if isinstance(value, cls):
+        return value
+    if isinstance(value, type):
+        raise WrongType(f"{name} must be {allowed}, got the class {value.__name__} (call it: {value.__name__}(...))")
+    _fail(name, allowed, value, WrongType)
 
 
 def real_array(name: str, value) -> np.ndarray:
@@ -232,3 +289,23 @@ def real_array(name: str, value) -> np.ndarray:
     if arr.dtype.kind not in "iuf":
         _fail(name, allowed, value, WrongType)
     return np.array(arr, dtype=float)
+
+
+def points(name: str, value) -> np.ndarray:
+    """One point ``(2,)`` or a batch ``(..., 2)`` of finite numbers, as a float copy.
+
+    >>> points("start", [1, 2])
+    array([1., 2.])
+    """
+    try:
+        arr = np.asarray(value)
+    except (TypeError, ValueError):  # ragged nested lists
+        arr = np.asarray(None)
+    if arr.dtype.kind not in "iuf":  # not bools, strings, complex numbers or objects
+        _fail(name, "an array of numbers of shape (..., 2)", value, WrongType)
+    arr = np.array(arr, dtype=float)
+    if arr.ndim == 0 or arr.shape[-1] != 2:
+        raise ValueError(f"{name} must have shape (2,) or (..., 2), got shape {arr.shape}")
+    if not np.all(np.isfinite(arr)):
+        _fail(name, "finite", value)
+    return arr

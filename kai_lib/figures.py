@@ -20,10 +20,11 @@ current directory) and nowhere else:
 ``noisy_moons.gif``        Radford's fourth: decision boundaries of a small network, seven optimizers
 ``basins_himmelblau.png``  where each slide optimizer ends from 200×200 starts on Himmelblau
 ``basins_local_minima.png``  ... on the surface with a shallow and a deep minimum
+``after_adam_beale.gif``   notebook 12: the optimizers after Adam (Lion ... Muon) beside Adam on Beale
 =========================  ==============================================================
 
-The race settings live in :mod:`kai_lib.studies.races`. Every figure is deterministic: two
-runs write byte-identical files (no dates or software versions in the PNGs; seeded
+The race settings live in :mod:`kai_lib.studies.races` (notebook 12's in :mod:`kai_lib.studies.after_adam`).
+Every figure is deterministic: two runs write byte-identical files (no dates or software versions in the PNGs; seeded
 data). Each figure prints one progress line with its time in seconds. ``--style classroom``
 draws them for a projector (:mod:`kai_lib.pictures.styles`); ``figures/`` holds the notebook style.
 
@@ -53,11 +54,11 @@ from .pictures.animation import animate, save_gif
 from .pictures.diagrams import draw_nag_lookahead, plot_momentum_decay
 from .pictures.plotting import COLORS, mark_minima, plot_contours, plot_paths
 from .runner import run
-from .studies import races
+from .studies import after_adam, races
 from .studies.basins import plot_basins
 from .studies.states import record
 
-__all__ = ["FIGURES", "main", "race_gif", "race_gif_3d", "race_animation_3d", "basins_png"]
+__all__ = ["FIGURES", "main", "race_gif", "after_adam_gif", "race_gif_3d", "race_animation_3d", "basins_png"]
 
 #: PNG resolution: a 12 × 4.2 in figure is 1200 × 420 px.
 DPI = 100
@@ -85,15 +86,24 @@ def _save(fig, path: Path) -> None:
 
 def race_gif(name: str, path: Path, dpi: int | None = None) -> Path:
     """Animate the race :data:`kai_lib.studies.races.RACES` ``[name]`` into the GIF ``path``."""
-    r = races.RACES[name]
-    trajs = races.race(name)
+    return _race_gif(races.RACES[name], races.race(name), path, dpi=dpi)
+
+
+def after_adam_gif(name: str, path: Path, dpi: int | None = None) -> Path:
+    """Animate notebook 12's race :data:`kai_lib.studies.after_adam.RACES` ``[name]`` (the slides' race
+    with the optimizers after Adam beside Adam) into the GIF ``path``."""
+    return _race_gif(after_adam.RACES[name], after_adam.race(name), path, dpi=dpi)
+
+
+def _race_gif(r: races.Race, trajs: dict, path: Path, dpi: int | None = None) -> Path:
+    """The race ``r``, run into ``trajs`` (optimizer name → trajectory), as a GIF at ``path``."""
     labels = {opt: r.label(opt) for opt in trajs}
     # Drawn slowest-last, so SGD's short path is not hidden under the others'; the
     # legend keeps the slides' order.
     drawn = {labels[opt]: trajs[opt] for opt in reversed(list(trajs))}
     anim = animate(r.surface, drawn, frames=r.frames, title=r.title, legend=False, pace=r.pace,
                    xlim=r.xlim, ylim=r.ylim)
-    ax = anim.trails[labels["SGD"]][0].axes
+    ax = next(iter(anim.trails.values()))[0].axes
     for text, xy in r.landmarks:
         ax.plot(*xy, "P", color="white", markeredgecolor="k", markersize=10 * styles.current().marks, zorder=2)
         ax.annotate(text, xy, xytext=(6, -16), textcoords="offset points", fontsize=_font("annotation"), zorder=2)
@@ -482,6 +492,7 @@ FIGURES: dict[str, tuple[str, Callable[[Path], object]]] = {
         races.BASINS[name].png.removesuffix(".png"): (races.BASINS[name].png, lambda p, name=name: basins_png(name, p))
         for name in ("himmelblau", "local_minima")
     },
+    "after_adam_beale": (after_adam.RACES["beale"].gif, lambda p: after_adam_gif("beale", p)),
 }
 
 

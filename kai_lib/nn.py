@@ -56,7 +56,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from . import schedules
+from . import checks, schedules
 from .optimizers import Optimizer
 
 try:  # ships with scikit-learn (requirements.txt); without it BLAS keeps its own threads
@@ -64,13 +64,23 @@ try:  # ships with scikit-learn (requirements.txt); without it BLAS keeps its ow
 except ImportError:  # pragma: no cover
     ThreadpoolController = None
 
-__all__ = ["MLP", "History", "train"]
+__all__ = ["MLP", "History", "train", "BLOW_UP_FACTOR", "MAX_STEPS", "MAX_ROWS_SEEN", "MAX_PARAMS"]
 
 ACTIVATIONS = ("tanh", "relu")
 
 
-def _is_int(value) -> bool:
-    return isinstance(value, (int, np.integer)) and not isinstance(value, bool)
+def _check_sizes(sizes) -> list[int]:
+    """The layer widths: at least two integers >= 1, the last (the classes) >= 2."""
+    allowed = "a list of at least two integers >= 1 (the last >= 2)"
+    if not isinstance(sizes, (list, tuple, np.ndarray)) or len(sizes) < 2:
+        checks.fail("sizes", allowed, sizes, wrong_type=not isinstance(sizes, (list, tuple, np.ndarray)))
+    try:
+        out = [checks.integer("sizes", s, low=1) for s in sizes]   # a bool, a float, a string: refused
+    except ValueError:
+        checks.fail("sizes", allowed, sizes, wrong_type=True)
+    if out[-1] < 2:
+        checks.fail("sizes", allowed, sizes)
+    return out
 
 
 class MLP:
@@ -92,17 +102,9 @@ class MLP:
     """
 
     def __init__(self, sizes: Sequence[int], activation: str = "tanh", seed: int = 0):
-        sizes = list(sizes) if isinstance(sizes, (list, tuple, np.ndarray)) else sizes
-        if not (isinstance(sizes, list) and len(sizes) >= 2 and all(_is_int(s) and s >= 1 for s in sizes)
-                and sizes[-1] >= 2):
-            raise ValueError(f"sizes must be a list of at least two integers >= 1 (the last >= 2), got {sizes!r}")
-        if activation not in ACTIVATIONS:
-            raise ValueError(f"activation must be one of {ACTIVATIONS}, got {activation!r}")
-        if not _is_int(seed):
-            raise ValueError(f"seed must be an integer, got {seed!r}")
-        self.sizes = [int(s) for s in sizes]
-        self.activation = activation
-        self.seed = int(seed)
+        self.sizes = _check_sizes(sizes)
+        self.activation = checks.choice("activation", activation, ACTIVATIONS)
+        self.seed = checks.seed("seed", seed)
         # (start, stop, shape) of each W_l and b_l inside theta
         self._slices: list[tuple[slice, tuple[int, int], slice]] = []
         start = 0
@@ -112,6 +114,9 @@ class MLP:
             self._slices.append((w, (n_in, n_out), b))
             start = b.stop
         self.n_params = start
+        if self.n_params > MAX_PARAMS:
+            checks.fail("sizes", f"a network of at most {MAX_PARAMS:,} parameters (kai_lib.nn.MAX_PARAMS, a ceiling "
+                        f"on memory), got {self.n_params:,} parameters", sizes)
 
     def __repr__(self) -> str:
         return f"MLP({self.sizes}, activation={self.activation!r}, seed={self.seed})  # {self.n_params} parameters"
@@ -136,7 +141,7 @@ class MLP:
 
         The same seed (default: the network's) always gives the same θ.
         """
-        rng = np.random.default_rng(self.seed if seed is None else seed)
+        rng = np.random.default_rng(self.seed if seed is None else checks.seed("seed", seed))
         theta = np.zeros(self.n_params)
         for W, _ in self.unflatten(theta):
             n_in, n_out = W.shape
@@ -153,33 +158,31 @@ class MLP:
 
     # --- checks -------------------------------------------------------------------------
 
-    def _check_theta(self, theta) -> np.ndarray:
-        theta = np.asarray(theta, dtype=float)
+    def _check_theta(self, theta, name: str = "theta") -> np.ndarray:
+        theta = checks.real_array(name, theta)
         if theta.shape != (self.n_params,):
-            raise ValueError(f"theta must have shape ({self.n_params},), got shape {theta.shape}")
+            checks.fail(name, f"shape ({self.n_params},), one number per parameter", theta, verb="have")
+        if not np.all(np.isfinite(theta)):
+            checks.fail(name, "finite", theta)
         return theta
 
     def _check_X(self, X, name: str = "X") -> np.ndarray:
-        try:
-            X = np.asarray(X, dtype=float)
-        except (TypeError, ValueError):
-            raise ValueError(f"{name} must be an array of numbers of shape (n, {self.sizes[0]})") from None
+        X = checks.real_array(name, X)   # strings are refused, not parsed as numbers
         if X.ndim != 2 or X.shape[1] != self.sizes[0] or X.shape[0] < 1:
-            raise ValueError(f"{name} must have shape (n, {self.sizes[0]}) with n >= 1, got shape {X.shape}")
+            checks.fail(name, f"shape (n, {self.sizes[0]}) with n >= 1", X, verb="have")
         if not np.all(np.isfinite(X)):
-            raise ValueError(f"{name} must be finite")
+            checks.fail(name, "finite", X)
         return X
 
     def _check_y(self, y, n: int, name: str = "y") -> np.ndarray:
         y = np.asarray(y)
         if y.shape != (n,):
-            raise ValueError(f"{name} must have shape ({n},), one label per row of X, got shape {y.shape}")
+            checks.fail(name, f"shape ({n},), one label per row of X", y, verb="have")
         if not np.issubdtype(y.dtype, np.integer):
             if not (np.issubdtype(y.dtype, np.floating) and np.all(y == np.round(y))):
-                raise ValueError(f"{name} must hold integer class labels, got dtype {y.dtype}")
+                checks.fail(name, "integer class labels", y, wrong_type=True, verb="hold")
         if n and (y.min() < 0 or y.max() >= self.n_classes):
-            raise ValueError(f"{name} must hold labels in [0, {self.n_classes - 1}], got labels "
-                             f"from {y.min()} to {y.max()}")
+            checks.fail(name, f"labels in [0, {self.n_classes - 1}]", y, verb="hold")
         return y.astype(np.intp)
 
     # --- the maths ----------------------------------------------------------------------
@@ -199,13 +202,16 @@ class MLP:
 
     def logits(self, theta, X) -> np.ndarray:
         """:math:`z_L`, shape ``(n, classes)``."""
-        return self._forward(self._check_theta(theta), self._check_X(X))[-1]
+        theta, X = self._check_theta(theta), self._check_X(X)
+        with np.errstate(all="ignore"):
+            return self._forward(theta, X)[-1]
 
     def predict_proba(self, theta, X) -> np.ndarray:
         """softmax(z_L), shape ``(n, classes)``."""
         z = self.logits(theta, X)
-        z = np.exp(z - z.max(axis=1, keepdims=True))
-        return z / z.sum(axis=1, keepdims=True)
+        with np.errstate(all="ignore"):
+            z = np.exp(z - z.max(axis=1, keepdims=True))
+            return z / z.sum(axis=1, keepdims=True)
 
     def predict(self, theta, X) -> np.ndarray:
         """The most probable class of each row of ``X``, shape ``(n,)``."""
@@ -234,7 +240,8 @@ class MLP:
         """
         theta, X = self._check_theta(theta), self._check_X(X)
         y = self._check_y(y, len(X))
-        return self._loss_and_grad(theta, X, y)
+        with np.errstate(all="ignore"):   # a far θ overflows to an infinite loss, quietly
+            return self._loss_and_grad(theta, X, y)
 
     def _loss_and_grad(self, theta: np.ndarray, X: np.ndarray, y: np.ndarray) -> tuple[float, np.ndarray]:
         """Backpropagation, unchecked (``train`` checks its data once)."""
@@ -270,6 +277,20 @@ def _cross_entropy(z: np.ndarray, y: np.ndarray) -> tuple[float, np.ndarray]:
 
 # --- training -------------------------------------------------------------------------------
 
+#: A run *blew up* when its training loss after an epoch exceeds this many times the lowest
+#: so far (fastai's learning-rate finder stops at 4 × the best smoothed loss).
+BLOW_UP_FACTOR = 4.0
+#: The most optimizer steps one ``train`` may take (epochs × mini-batches per epoch), as
+#: ``kai_lib.runner.MAX_STEPS`` for a run on a surface: a typo cannot hang the kernel.
+MAX_STEPS = 100_000
+#: The most rows one ``train`` may push through the network (epochs × training rows): 10
+#: million rows of the digits network take about a minute on a loaded 2-core machine.
+MAX_ROWS_SEEN = 10_000_000
+#: The most parameters an :class:`MLP` may have: θ is 80 MB at 10 million, and an
+#: optimizer keeps up to three more vectors of that size.
+MAX_PARAMS = 10_000_000
+
+
 @dataclass(frozen=True, eq=False)
 class History:
     """What a training run did.
@@ -283,8 +304,12 @@ class History:
             (``None`` without a test set).
         seconds: ``(epochs_done + 1,)`` cumulative wall time of the training steps at the
             end of each epoch (0 first); the per-epoch evaluation is not counted.
-        diverged: whether a loss or a parameter stopped being finite.
+        diverged: whether a loss or a parameter stopped being finite (left the finite world).
         diverged_at: the epoch (1, 2, ...) in which it did, ``-1`` if it did not.
+        blew_up: whether the training loss blew up: after some epoch it was more than
+            :data:`BLOW_UP_FACTOR` (4) times the lowest so far *and* above the untrained
+            network's loss (see :func:`train`). A run that diverged has blown up too.
+        blew_up_at: the epoch after which it did, ``-1`` if it did not.
         theta: the last finite θ.
         lr_per_step: ``(steps,)`` the learning rate of each step, if a schedule set it.
         theta_per_epoch: ``(epochs_done + 1, P)`` θ after each epoch, if asked for.
@@ -299,16 +324,20 @@ class History:
     theta: np.ndarray
     lr_per_step: np.ndarray | None = None
     theta_per_epoch: np.ndarray | None = None
+    blew_up: bool = False
+    blew_up_at: int = -1
 
     @property
     def epochs(self) -> int:
-        """Epochs completed (fewer than asked if it diverged)."""
+        """Epochs completed (fewer than asked if it diverged or blew up)."""
         return len(self.loss_per_epoch) - 1
 
     def __repr__(self) -> str:
         acc = "" if self.test_accuracy is None else f", test accuracy {self.test_accuracy[-1]:.3f}"
+        outcome = (f"diverged in epoch {self.diverged_at}" if self.diverged else
+                   f"blew up after epoch {self.blew_up_at}" if self.blew_up else "diverged False, blew up False")
         return (f"<History: {self.epochs} epochs, {len(self.loss_per_step)} steps, final loss "
-                f"{self.loss_per_epoch[-1]:.4g}{acc}, {self.seconds[-1]:.2f} s, diverged {self.diverged}>")
+                f"{self.loss_per_epoch[-1]:.4g}{acc}, {self.seconds[-1]:.2f} s, {outcome}>")
 
 
 def train(
@@ -338,10 +367,13 @@ def train(
             record the training loss and the test accuracy
 
     Args:
-        optimizer: any :mod:`kai_lib.optimizers` instance, unchanged; it is reset first.
+        optimizer: any :mod:`kai_lib.optimizers` instance, unchanged; it is reset first and
+            its current hyperparameters checked.
         net: the :class:`MLP`.
         X_train, y_train: ``(n, sizes[0])`` inputs, ``(n,)`` labels.
-        epochs: passes over the training set (an integer >= 1).
+        epochs: passes over the training set (an integer >= 1); epochs × mini-batches per
+            epoch at most :data:`MAX_STEPS` (100,000) and epochs × n at most
+            :data:`MAX_ROWS_SEEN` (10 million): ceilings on work, so a typo cannot hang the kernel.
         batch_size: rows per step, in ``[1, n]``; ``n`` is full-batch gradient descent,
             ``1`` single-sample SGD.
         seed: the seed of the shuffling (the initialisation is the network's own seed).
@@ -349,122 +381,176 @@ def train(
         schedule: a callable ``t -> lr_t`` (t = 1, 2, … over steps, e.g. from
             :mod:`kai_lib.schedules`). It sets ``optimizer.lr`` *between* steps, as
             ``torch.optim.lr_scheduler`` sets ``param_group["lr"]``; ``step()`` stays the
-            slide's rule and the optimizer's hyperparameters are restored afterwards.
-            An optimizer without ``lr`` (AdaDelta) refuses one.
-        theta: the start θ (default ``net.init()``).
+            slide's rule and ``optimizer.lr`` is put back afterwards
+            (:func:`kai_lib.schedules.applied`, shared with ``run``). An optimizer without
+            ``lr`` (AdaDelta) refuses one.
+        theta: the start θ (default ``net.init()``), finite.
         keep_theta: also keep θ after every epoch (for pictures of the training).
 
     Returns:
-        A :class:`History`. Divergence is an outcome, not an error: when a loss or a
-        parameter stops being finite, training stops there, ``diverged`` is set with the
-        epoch, and the last finite θ is kept. No warning is printed.
+        A :class:`History`. Divergence and blowing up are outcomes, not errors, and each
+        stops the training where it happens (there is nothing left to learn from the
+        epochs after; no warning is printed):
+
+        - **diverged**: a loss or a parameter stopped being finite. The epoch is recorded in
+          ``diverged_at`` and the last finite θ kept.
+        - **blew up**: after epoch k the loss on the whole training set is more than
+          :data:`BLOW_UP_FACTOR` = 4 times the lowest so far *and* above the untrained
+          network's loss. The first half is fastai's learning-rate finder's rule (it stops
+          at 4 × the best smoothed loss; our per-epoch loss on the whole training set needs
+          no smoothing). The second half keeps a well-trained network's wobble at a tiny
+          loss (0.001 → 0.005) from being called a blow-up: a run blew up when it is worse
+          than not training at all. Keras' ``TerminateOnNaN`` only catches the non-finite,
+          and a tanh network's cross-entropy grows only linearly in |θ|, so a run at η =
+          10⁶ stays finite for ever; Lightning's ``divergence_threshold`` is an absolute
+          loss, which depends on the data. The epoch's loss and accuracy are recorded, then
+          training stops: ``blew_up``, ``blew_up_at = k``, ``theta`` is θ after epoch k.
 
     Raises:
         ValueError: for bad data shapes or labels, ``epochs < 1``, a ``batch_size`` outside
-            ``[1, n]``, a schedule on an optimizer without ``lr``, or a schedule value
-            that is not a finite number > 0.
+            ``[1, n]``, a run over a ceiling, a schedule on an optimizer without ``lr``, or
+            a schedule value that is not a finite number >= 0.
     """
-    if not isinstance(optimizer, Optimizer):
-        raise TypeError(f"optimizer must be a kai_lib optimizer instance, got {optimizer!r}")
-    if not isinstance(net, MLP):
-        raise TypeError(f"net must be a kai_lib.nn.MLP, got {net!r}")
+    X_train, y_train, X_test, y_test = _checked_data(net, X_train, y_train, X_test, y_test)
+    _check_training(optimizer, len(X_train), epochs, batch_size, seed, keep_theta)
+    theta = net.init() if theta is None else net._check_theta(theta).copy()
+    batches = _Batches(X_train, y_train, batch_size, seed)
+    log = _Log(net, X_train, y_train, X_test, y_test, epochs * batches.per_epoch, schedule, keep_theta)
+    optimizer.reset()
+    with np.errstate(all="ignore"), _one_blas_thread(), schedules.applied(optimizer, schedule) as set_lr:
+        log.epoch(theta, 0.0)
+        for _ in range(epochs):
+            clock = time.perf_counter()
+            for Xb, yb in batches.shuffled():
+                lr = set_lr(log.t + 1)
+                batch = _Batch(net, Xb, yb)
+                new = optimizer.step(theta, batch.grad)
+                if not log.step(batch.loss, lr, new):
+                    break   # not finite: stop here, keep the last finite θ
+                theta = new
+            if not log.epoch(theta, time.perf_counter() - clock):
+                break       # diverged or blew up
+    return log.history(theta)
+
+
+def _checked_data(net, X_train, y_train, X_test, y_test):
+    """The training and test sets checked against ``net`` (the test set: both or neither)."""
+    checks.instance("net", net, MLP, "a kai_lib.nn.MLP")
     X_train = net._check_X(X_train, "X_train")
-    n = len(X_train)
-    y_train = net._check_y(y_train, n, "y_train")
-    if not (_is_int(epochs) and epochs >= 1):
-        raise ValueError(f"epochs must be an integer >= 1, got {epochs!r}")
-    if not (_is_int(batch_size) and 1 <= batch_size <= n):
-        raise ValueError(f"batch_size must be an integer in [1, {n}] (the training set's size), got {batch_size!r}")
-    if not _is_int(seed):
-        raise ValueError(f"seed must be an integer, got {seed!r}")
+    y_train = net._check_y(y_train, len(X_train), "y_train")
     if (X_test is None) != (y_test is None):
-        raise ValueError("X_test and y_test must be given together (both or neither)")
+        checks.fail("X_test and y_test", "given together (both or neither)",
+                    "X_test" if y_test is None else "y_test only")
     if X_test is not None:
         X_test = net._check_X(X_test, "X_test")
         y_test = net._check_y(y_test, len(X_test), "y_test")
-    if schedule is not None:
-        schedules.check_for(optimizer, schedule)
-    theta = net.init() if theta is None else net._check_theta(theta).copy()
+    return X_train, y_train, X_test, y_test
 
-    rng = np.random.default_rng(seed)
-    starts = range(0, n, batch_size)
-    steps_per_epoch = len(starts)
-    loss_per_step = np.empty(epochs * steps_per_epoch)
-    lr_per_step = None if schedule is None else np.empty(epochs * steps_per_epoch)
-    loss_per_epoch, test_accuracy, seconds = [], [], [0.0]
-    thetas = [theta.copy()] if keep_theta else None
-    Xb_all, yb_all = np.empty_like(X_train), np.empty_like(y_train)  # this epoch's shuffled copy
-    batch_loss = 0.0
-    diverged_at, t = -1, 0   # t: steps taken so far
 
-    def evaluate(th):
-        loss_per_epoch.append(_cross_entropy(net._forward(th, X_train)[-1], y_train)[0])
-        if X_test is not None:
-            test_accuracy.append(float(np.mean(np.argmax(net._forward(th, X_test)[-1], axis=1) == y_test)))
+def _check_training(optimizer, n: int, epochs, batch_size, seed, keep_theta) -> None:
+    """The loop's own arguments, and its two ceilings (steps, rows pushed through the network)."""
+    checks.instance("optimizer", optimizer, Optimizer, "a kai_lib optimizer instance")
+    optimizer.check()
+    epochs = checks.integer("epochs", epochs, low=1)
+    batch_size = checks.integer("batch_size", batch_size, low=1, high=n)
+    checks.seed("seed", seed)
+    checks.boolean("keep_theta", keep_theta)
+    steps = epochs * -(-n // batch_size)
+    if steps > MAX_STEPS:
+        checks.fail("epochs", f"at most {MAX_STEPS // -(-n // batch_size):,} at batch_size {batch_size} (epochs × "
+                    f"{-(-n // batch_size):,} mini-batches at most kai_lib.nn.MAX_STEPS = {MAX_STEPS:,}, a ceiling "
+                    "on the work of one run)", epochs)
+    if epochs * n > MAX_ROWS_SEEN:
+        checks.fail("epochs", f"at most {MAX_ROWS_SEEN // n:,} for {n:,} training rows (epochs × rows at most "
+                    f"kai_lib.nn.MAX_ROWS_SEEN = {MAX_ROWS_SEEN:,}, a ceiling on the work of one run)", epochs)
 
-    def run_epoch() -> bool:
-        """One pass over the shuffled training set; False as soon as something is not finite."""
-        nonlocal theta, t
-        order = rng.permutation(n)
-        np.take(X_train, order, axis=0, out=Xb_all)
-        np.take(y_train, order, out=yb_all)
-        for start in starts:
-            Xb, yb = Xb_all[start:start + batch_size], yb_all[start:start + batch_size]
 
-            def grad_fn(th, Xb=Xb, yb=yb):
-                nonlocal batch_loss
-                batch_loss, grad = net._loss_and_grad(th, Xb, yb)
-                return grad
+class _Batches:
+    """The training set, shuffled afresh each epoch (from ``seed``) and cut into mini-batches."""
 
-            if schedule is not None:
-                optimizer.lr = lr_per_step[t] = schedules.lr_at(schedule, t + 1)
-            new = optimizer.step(theta, grad_fn)
-            if not math.isfinite(batch_loss):
-                return False
-            loss_per_step[t] = batch_loss   # finite: the step was taken from a finite point
-            t += 1
-            if not np.isfinite(new).all():
-                return False
-            theta = new
+    def __init__(self, X: np.ndarray, y: np.ndarray, batch_size: int, seed: int):
+        self.X, self.y, self.size = X, y, batch_size
+        self.rng = np.random.default_rng(seed)
+        self.starts = range(0, len(X), batch_size)
+        self.per_epoch = len(self.starts)
+        self.X_shuffled, self.y_shuffled = np.empty_like(X), np.empty_like(y)  # written in place each epoch
+
+    def shuffled(self):
+        order = self.rng.permutation(len(self.X))
+        np.take(self.X, order, axis=0, out=self.X_shuffled)
+        np.take(self.y, order, out=self.y_shuffled)
+        for start in self.starts:
+            yield self.X_shuffled[start:start + self.size], self.y_shuffled[start:start + self.size]
+
+
+class _Batch:
+    """One mini-batch's ``grad(θ)``; it keeps the loss at the θ it was called at."""
+
+    def __init__(self, net: MLP, X: np.ndarray, y: np.ndarray):
+        self.net, self.X, self.y, self.loss = net, X, y, math.nan
+
+    def grad(self, theta: np.ndarray) -> np.ndarray:
+        self.loss, grad = self.net._loss_and_grad(theta, self.X, self.y)
+        return grad
+
+
+class _Log:
+    """What ``train`` records, and its two stopping rules: diverged (not finite) and blew up."""
+
+    def __init__(self, net, X_train, y_train, X_test, y_test, max_steps: int, schedule, keep_theta: bool):
+        self.net, self.X_train, self.y_train, self.X_test, self.y_test = net, X_train, y_train, X_test, y_test
+        self.loss_per_step = np.empty(max_steps)
+        self.lr_per_step = None if schedule is None else np.empty(max_steps)
+        self.loss_per_epoch, self.test_accuracy, self.seconds, self.thetas = [], [], [], [] if keep_theta else None
+        self.t, self.epochs, self.diverged_at, self.blew_up_at = 0, 0, -1, -1
+        self.finite_steps = True
+
+    def step(self, batch_loss: float, lr, new: np.ndarray) -> bool:
+        """Record step t + 1; ``False`` if its loss or its θ is not finite."""
+        if not math.isfinite(batch_loss):
+            self.finite_steps = False
+            return False
+        self.loss_per_step[self.t] = batch_loss   # finite: the step was taken from a finite point
+        if self.lr_per_step is not None:
+            self.lr_per_step[self.t] = lr
+        self.t += 1
+        self.finite_steps = bool(np.isfinite(new).all())
+        return self.finite_steps
+
+    def epoch(self, theta: np.ndarray, seconds: float) -> bool:
+        """Record the end of an epoch (the start, epoch 0, first); ``False`` if training must stop."""
+        loss = _cross_entropy(self.net._forward(theta, self.X_train)[-1], self.y_train)[0]
+        if not (self.finite_steps and math.isfinite(loss)):  # finite steps, yet the whole set may overflow
+            self.diverged_at = self.epochs + 1
+            return False
+        self.epochs = len(self.loss_per_epoch)
+        self.loss_per_epoch.append(loss)
+        if self.X_test is not None:
+            predicted = np.argmax(self.net._forward(theta, self.X_test)[-1], axis=1)
+            self.test_accuracy.append(float(np.mean(predicted == self.y_test)))
+        self.seconds.append((self.seconds[-1] if self.seconds else 0.0) + seconds)
+        if self.thetas is not None:
+            self.thetas.append(theta.copy())
+        if loss > BLOW_UP_FACTOR * min(self.loss_per_epoch) and loss > self.loss_per_epoch[0]:
+            self.blew_up_at = self.epochs
+            return False
         return True
 
-    original = optimizer.hyperparameters()
-    optimizer.reset()
-    try:
-        with np.errstate(all="ignore"), _one_blas_thread():
-            evaluate(theta)
-            for epoch in range(1, epochs + 1):
-                clock = time.perf_counter()
-                finished = run_epoch()
-                elapsed = time.perf_counter() - clock
-                if finished:
-                    evaluate(theta)
-                    finished = math.isfinite(loss_per_epoch[-1])  # finite steps, but the whole set overflows
-                    if not finished:
-                        loss_per_epoch.pop()
-                        if X_test is not None:
-                            test_accuracy.pop()
-                if not finished:
-                    diverged_at = epoch
-                    break
-                seconds.append(seconds[-1] + elapsed)
-                if keep_theta:
-                    thetas.append(theta.copy())
-    finally:
-        for name, value in original.items():  # a schedule changed lr; put every hyperparameter back
-            setattr(optimizer, name, value)
-
-    return History(
-        loss_per_step=loss_per_step[:t].copy(),
-        loss_per_epoch=np.array(loss_per_epoch),
-        test_accuracy=None if X_test is None else np.array(test_accuracy),
-        seconds=np.array(seconds),
-        diverged=diverged_at > 0,
-        diverged_at=diverged_at,
-        theta=theta,
-        lr_per_step=None if lr_per_step is None else lr_per_step[:t].copy(),
-        theta_per_epoch=None if thetas is None else np.array(thetas),
-    )
+    def history(self, theta: np.ndarray) -> History:
+        diverged = self.diverged_at > 0
+        return History(
+            loss_per_step=self.loss_per_step[:self.t].copy(),
+            loss_per_epoch=np.array(self.loss_per_epoch),
+            test_accuracy=None if self.X_test is None else np.array(self.test_accuracy),
+            seconds=np.array(self.seconds),
+            diverged=diverged,
+            diverged_at=self.diverged_at,
+            theta=theta,
+            lr_per_step=None if self.lr_per_step is None else self.lr_per_step[:self.t].copy(),
+            theta_per_epoch=None if self.thetas is None else np.array(self.thetas),
+            blew_up=diverged or self.blew_up_at > 0,
+            blew_up_at=self.diverged_at if diverged else self.blew_up_at,
+        )
 
 
 _BLAS: list = []

@@ -36,6 +36,7 @@ from __future__ import annotations
 
 import copy
 import functools
+import inspect
 from collections import deque
 from collections.abc import Callable
 
@@ -129,8 +130,19 @@ class Optimizer:
     """Base class: argument checks, ``reset()``, the root and the division the adaptive methods share.
 
     A subclass lists its state in ``state_names`` (the slide's letters) and writes
-    ``step``. The hyperparameters a subclass takes are its ``__init__`` keywords;
-    ``hyperparameters()`` returns them with their current values.
+    ``step``. The hyperparameters a subclass takes are its ``__init__`` keywords with a
+    number as default (``lr``, ``gamma``, ``eps``, ``history``; not the switch
+    ``eps_inside_sqrt`` nor a function such as ``loss_fn``), stored as attributes of the
+    same names: ``hyperparameters()`` and ``repr`` read those attributes, so they always
+    show the values the next ``step`` will use.
+
+    **Assignment is not checked** (``opt.lr = -1`` is accepted, as ``torch.optim``'s
+    ``param_group["lr"] = -1`` is): attributes are plain attributes, which is what lets a
+    schedule set ``lr`` between steps. A value is checked where it is used: the
+    constructor checks what it is given, and :func:`kai_lib.run` and
+    :func:`kai_lib.nn.train` call :meth:`check` before their first step, which runs the
+    constructor's own checks on the current attributes, so ``opt.lr = -1; run(opt, ...)``
+    is a ``ValueError`` naming ``lr`` before any work.
 
     Every subclass's ``step`` is run by the base class (``__init_subclass__`` wraps it,
     and ``inspect.getsource`` still shows the subclass's own code) so that, for every
@@ -150,14 +162,54 @@ class Optimizer:
         if "step" in cls.__dict__:
             cls.step = _whole_step(cls.__dict__["step"])
 
+    def __new__(cls, *args, **kwargs):
+        """Refuse a keyword the class does not take in the class's own name (``NAG(foo=1)``
+        names NAG, not the parent whose constructor NAG inherits), as a ``ValueError``."""
+        try:
+            inspect.signature(cls.__init__).bind(None, *args, **kwargs)
+        except TypeError as error:
+            allowed = ", ".join(cls._keywords()) or "no arguments"
+            raise checks.WrongType(f"{cls.__name__}() takes {allowed}: {error}") from None
+        return super().__new__(cls)
+
+    @classmethod
+    def _keywords(cls) -> tuple[str, ...]:
+        """The constructor's keywords, in order."""
+        return tuple(list(inspect.signature(cls.__init__).parameters)[1:])
+
+    @classmethod
+    def _hyperparameter_names(cls) -> tuple[str, ...]:
+        """The constructor's keywords whose default is a number (not a bool)."""
+        params = list(inspect.signature(cls.__init__).parameters.values())[1:]
+        return tuple(p.name for p in params
+                     if isinstance(p.default, (int, float)) and not isinstance(p.default, bool))
+
     def reset(self) -> None:
         """Forget everything: back to the state before the first step."""
         for name in self.state_names:
             setattr(self, name, 0 if name == "t" else None)
 
     def hyperparameters(self) -> dict[str, float]:
-        """The constructor's keywords and their values, e.g. ``{'lr': 0.01, 'gamma': 0.9}``."""
-        return dict(self._hyper)
+        """The hyperparameters and their *current* values, e.g. ``{'lr': 0.01, 'gamma': 0.9}``.
+
+        >>> opt = Momentum(lr=0.01)
+        >>> opt.lr = 0.5
+        >>> opt.hyperparameters(), opt
+        ({'lr': 0.5, 'gamma': 0.9}, Momentum(lr=0.5, gamma=0.9))
+        """
+        return {name: getattr(self, name) for name in self._hyperparameter_names()}
+
+    def check(self) -> None:
+        """Run the constructor's checks on the current attributes (a ``ValueError`` naming the first bad one).
+
+        >>> opt = SGD(lr=0.1)
+        >>> opt.lr = -1
+        >>> opt.check()
+        Traceback (most recent call last):
+        ...
+        ValueError: lr must be a finite number > 0, got -1
+        """
+        type(self)(**{name: getattr(self, name) for name in self._keywords()})
 
     def _root(self, x: np.ndarray) -> np.ndarray:
         r"""The denominator's root: :math:`\sqrt{x + \epsilon}` (slides) or :math:`\sqrt{x} + \epsilon`."""
@@ -182,7 +234,7 @@ class Optimizer:
         raise NotImplementedError
 
     def __repr__(self) -> str:
-        args = ", ".join(f"{k}={v!r}" for k, v in self._hyper.items())
+        args = ", ".join(f"{k}={v!r}" for k, v in self.hyperparameters().items())
         return f"{type(self).__name__}({args})"
 
     @staticmethod
@@ -215,7 +267,6 @@ class SGD(Optimizer):
 
     def __init__(self, lr: float = 0.01):
         self.lr = _check_lr(lr)
-        self._hyper = {"lr": self.lr}
         self.reset()
 
     def step(self, theta, grad_fn):
@@ -259,7 +310,6 @@ class Momentum(Optimizer):
     def __init__(self, lr: float = 0.01, gamma: float = 0.9):
         self.lr = _check_lr(lr)
         self.gamma = _check_unit("gamma", gamma)
-        self._hyper = {"lr": self.lr, "gamma": self.gamma}
         self.reset()
 
     def step(self, theta, grad_fn):
@@ -397,7 +447,6 @@ class Adagrad(Optimizer):
         self.lr = _check_lr(lr)
         self.eps = _check_nonnegative("eps", eps)
         self.eps_inside_sqrt = checks.boolean("eps_inside_sqrt", eps_inside_sqrt)
-        self._hyper = {"lr": self.lr, "eps": self.eps}
         self.reset()
 
     def step(self, theta, grad_fn):
@@ -458,7 +507,6 @@ class RMSProp(Optimizer):
         self.gamma = _check_unit("gamma", gamma)
         self.eps = _check_nonnegative("eps", eps)
         self.eps_inside_sqrt = checks.boolean("eps_inside_sqrt", eps_inside_sqrt)
-        self._hyper = {"lr": self.lr, "gamma": self.gamma, "eps": self.eps}
         self.reset()
 
     def step(self, theta, grad_fn):
@@ -515,7 +563,6 @@ class AdaDelta(Optimizer):
         self.gamma = _check_unit("gamma", gamma)
         self.eps = _check_nonnegative("eps", eps)
         self.eps_inside_sqrt = checks.boolean("eps_inside_sqrt", eps_inside_sqrt)
-        self._hyper = {"gamma": self.gamma, "eps": self.eps}
         self.reset()
 
     def step(self, theta, grad_fn):
@@ -584,7 +631,6 @@ class Adam(Optimizer):
         self.beta2 = _check_unit("beta2", beta2)
         self.eps = _check_nonnegative("eps", eps)
         self.eps_inside_sqrt = checks.boolean("eps_inside_sqrt", eps_inside_sqrt)
-        self._hyper = {"lr": self.lr, "beta1": self.beta1, "beta2": self.beta2, "eps": self.eps}
         self.reset()
 
     def step(self, theta, grad_fn):
@@ -702,7 +748,6 @@ class Nadam(Adam):
     ):
         super().__init__(lr=lr, beta1=beta1, beta2=beta2, eps=eps, eps_inside_sqrt=eps_inside_sqrt)
         self.momentum_decay = _check_nonnegative("momentum_decay", momentum_decay)
-        self._hyper["momentum_decay"] = self.momentum_decay
 
     def reset(self) -> None:
         super().reset()
@@ -814,7 +859,6 @@ class AdamW(Adam):
     ):
         super().__init__(lr=lr, beta1=beta1, beta2=beta2, eps=eps, eps_inside_sqrt=eps_inside_sqrt)
         self.weight_decay = _check_nonnegative("weight_decay", weight_decay)
-        self._hyper["weight_decay"] = self.weight_decay
 
     def step(self, theta, grad_fn):
         theta = self._as_array(theta)
@@ -843,11 +887,13 @@ SLIDES: tuple[str, ...] = ("SGD", "Momentum", "NAG", "Adagrad", "RMSProp", "AdaD
 
 
 def get(name: str) -> type[Optimizer]:
-    """The optimizer class called ``name`` (a key of :data:`ALL`, any case)."""
-    for key, cls in ALL.items():
+    """The optimizer class called ``name``, any case: a key of :data:`ALL`, :data:`SECOND_ORDER`
+    (notebook 11) or :data:`AFTER_ADAM` (notebook 12)."""
+    known = {**ALL, **SECOND_ORDER, **AFTER_ADAM}
+    for key, cls in known.items():
         if key.lower() == str(name).lower():
             return cls
-    raise KeyError(f"unknown optimizer {name!r}; known: {', '.join(ALL)}")
+    raise KeyError(f"unknown optimizer {name!r}; known: {', '.join(known)}")
 
 
 # --- second order: Newton, BFGS, L-BFGS ----------------------------------------------------
@@ -940,7 +986,6 @@ class Newton(Optimizer):
         self.hessian_fn = hessian_fn
         self.lr = _check_lr(lr)
         self.damping = _check_nonnegative("damping", damping)
-        self._hyper = {"lr": self.lr, "damping": self.damping}
         self.reset()
 
     def _hessian(self, theta: np.ndarray) -> np.ndarray:
@@ -1075,7 +1120,6 @@ class BFGS(_QuasiNewton):
 
     def __init__(self, lr: float = 1.0, loss_fn: LossFn | None = None):
         self._init_common(lr, loss_fn)
-        self._hyper = {"lr": self.lr}
         self.reset()
 
     def step(self, theta, grad_fn):
@@ -1157,7 +1201,6 @@ class LBFGS(_QuasiNewton):
         if isinstance(history, bool) or not isinstance(history, (int, np.integer)) or history < 1:
             raise ValueError(f"history must be an integer >= 1 (the number of pairs kept), got {history!r}")
         self.history = int(history)
-        self._hyper = {"lr": self.lr, "history": self.history}
         self.reset()
 
     def step(self, theta, grad_fn):

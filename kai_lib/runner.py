@@ -10,7 +10,6 @@ Plots and animations take :class:`Trajectory` objects and nothing else.
 
 from __future__ import annotations
 
-from contextlib import contextmanager
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -102,40 +101,6 @@ class Trajectory:
         )
 
 
-def _check_start(start, name: str = "start") -> np.ndarray:
-    try:
-        arr = np.asarray(start)
-    except (TypeError, ValueError):  # ragged nested lists
-        arr = np.asarray(None)
-    if arr.dtype.kind not in "iuf":  # not bools, strings, complex numbers or objects
-        raise checks.WrongType(f"{name} must be an array of numbers of shape (..., 2), got {checks.shown(start)}")
-    arr = np.array(arr, dtype=float)
-    if arr.ndim == 0 or arr.shape[-1] != 2:
-        raise ValueError(f"{name} must have shape (2,) or (..., 2), got shape {arr.shape}")
-    if not np.all(np.isfinite(arr)):
-        raise ValueError(f"{name} must be finite, got {checks.shown(start)}")
-    return arr
-
-
-@contextmanager
-def _scheduled(optimizer: Optimizer, schedule):
-    """Yield ``set_lr(t)``, which sets ``optimizer.lr = schedule(t)``; restore the hyperparameters on exit."""
-    if schedule is None:
-        yield lambda t: None
-        return
-    schedules.check_for(optimizer, schedule)
-    saved = {name: getattr(optimizer, name) for name in optimizer.hyperparameters()}
-
-    def set_lr(t: int) -> None:
-        optimizer.lr = schedules.lr_at(schedule, t)
-
-    try:
-        yield set_lr
-    finally:
-        for name, value in saved.items():
-            setattr(optimizer, name, value)
-
-
 def run(
     optimizer: Optimizer,
     surface: Surface | str,
@@ -148,7 +113,8 @@ def run(
     """Run ``optimizer`` on ``surface`` from ``start`` for ``steps`` steps.
 
     Args:
-        optimizer: any :mod:`kai_lib.optimizers` instance; it is ``reset()`` first.
+        optimizer: any :mod:`kai_lib.optimizers` instance; it is ``reset()`` first, and its
+            current hyperparameters are checked (:meth:`~kai_lib.optimizers.Optimizer.check`).
         surface: a :class:`~kai_lib.surfaces.Surface` or its name.
         start: one point ``(2,)`` or a batch ``(..., 2)``; default ``surface.start``.
         steps: how many steps (an int >= 0), at most :data:`MAX_STEPS` (100,000), and
@@ -161,9 +127,11 @@ def run(
             ``lr``). Before step ``t = 1, 2, …`` the optimizer's ``lr`` is set to
             ``schedule(t)``, as ``torch.optim.lr_scheduler`` sets ``param_group["lr"]``, so
             ``step()`` stays the slide's rule; afterwards (even if the run raised) the
-            optimizer's hyperparameters are as they were. An optimizer without ``lr``
-            (AdaDelta) refuses a schedule, and so does the run at the first step where
-            the schedule's value is not a finite number > 0 (``ValueError``).
+            optimizer's ``lr`` is what it was (:func:`kai_lib.schedules.applied`, shared
+            with ``nn.train``). An optimizer without ``lr`` (AdaDelta) refuses a schedule,
+            and so does the run at the first step where the schedule's value is not a
+            finite number >= 0 (``ValueError``); a decay that underflows to 0 steps with
+            η = 0, as ``torch.optim`` does.
         record_every: keep the rows of steps ``0, k, 2k, ...`` and always the last step
             taken (an int >= 1; default 1, every step). ``record_every=steps`` keeps the
             start and the end only: what a basin map of 200×200 start points needs, in
@@ -187,75 +155,101 @@ def run(
     once, so no list of steps is kept and copied.
     """
     surface = get_surface(surface)
-    if not isinstance(optimizer, Optimizer):
-        raise TypeError(f"optimizer must be a kai_lib optimizer instance, got {optimizer!r}")
-    steps = checks.integer("steps", steps, low=0)
-    if steps > MAX_STEPS:
-        raise ValueError(f"steps must be at most {MAX_STEPS:,} (kai_lib.runner.MAX_STEPS, a ceiling on the work "
-                         f"of one run), got {steps:,}")
+    start = surface.start if start is None else start
+    theta, steps, record_every = _checked(optimizer, start, steps, grad_fn, record_every)
+    optimizer.reset()
+    with np.errstate(all="ignore"):  # a far-away start's loss may overflow: diverged at step 0, not a warning
+        track = _Track(theta, surface(theta), steps, record_every)
+    counted = _Counted(surface.grad if grad_fn is None else grad_fn)
+    with np.errstate(all="ignore"), schedules.applied(optimizer, schedule) as set_lr:
+        for k in range(1, track.steps + 1):
+            set_lr(k)
+            new = optimizer.step(track.theta, counted)
+            if not track.take(k, new, surface(new)):
+                break   # every point has left the finite world
+    return track.trajectory(counted.calls, surface)
+
+
+def _checked(optimizer, start, steps, grad_fn, record_every) -> tuple[np.ndarray, int, int]:
+    """``run``'s arguments checked, and its ceilings: ``(theta, steps, record_every)``."""
+    checks.instance("optimizer", optimizer, Optimizer, "a kai_lib optimizer instance")
+    optimizer.check()
+    steps = checks.count("steps", steps, 0, MAX_STEPS, "kai_lib.runner.MAX_STEPS, a ceiling on the work of one run")
     if grad_fn is not None:
-        checks.function("grad_fn", grad_fn)
+        checks.function("grad_fn", grad_fn, "a function theta -> gradient, shaped like theta")
     record_every = checks.integer("record_every", record_every, low=1)
-    theta = _check_start(surface.start if start is None else start)
+    theta = checks.points("start", start)
     points = int(np.prod(theta.shape[:-1]))
     if steps * points > MAX_POINT_STEPS:
-        raise ValueError(f"steps × start points must be at most {MAX_POINT_STEPS:,} (kai_lib.runner.MAX_POINT_STEPS, "
-                         f"a ceiling on the work of one run), got {steps:,} steps × {points:,} start points; "
-                         "take fewer steps or fewer start points")
+        checks.fail("steps × start points", f"at most {MAX_POINT_STEPS:,} (kai_lib.runner.MAX_POINT_STEPS, a "
+                    "ceiling on the work of one run); take fewer steps or fewer start points",
+                    f"{steps:,} × {points:,}")
+    return theta, steps, record_every
 
-    optimizer.reset()
-    batch_shape = theta.shape[:-1]
-    with np.errstate(all="ignore"):  # a far-away start's loss may overflow: diverged at step 0, not a warning
-        start_loss = surface(theta)
-    alive = np.array(np.isfinite(start_loss), dtype=bool)
-    diverged_at = np.where(alive, -1, 0)
-    if not alive.any():
-        steps = 0
-    calls = 0
 
-    gradient = surface.grad if grad_fn is None else grad_fn
+class _Counted:
+    """A gradient that counts its calls."""
 
-    def counted_grad(point):
-        nonlocal calls
-        calls += 1
-        return gradient(point)
+    def __init__(self, gradient):
+        self.gradient, self.calls = gradient, 0
 
-    # Only the kept rows are stored: steps 0, k, 2k, ... and the last step taken.
-    rows = steps // record_every + 1 + (steps % record_every > 0)
-    path = np.empty((rows, *theta.shape))
-    loss = np.empty((rows, *batch_shape))
-    recorded = np.zeros(rows, dtype=int)
-    current_loss = start_loss
-    path[0], loss[0] = theta, current_loss
-    kept, taken, all_alive = 1, 0, bool(alive.all())
-    with np.errstate(all="ignore"), _scheduled(optimizer, schedule) as set_lr:
-        for k in range(1, steps + 1):
-            set_lr(k)
-            new = optimizer.step(theta, counted_grad)
-            new_loss = surface(new)
-            # A NaN or an infinity anywhere makes the sum non-finite (a finite sum that
-            # overflows only sends the step to the exact per-point check below).
-            if not (all_alive and np.isfinite(new_loss.sum() + new.sum())):
-                ok = np.isfinite(new_loss) & np.isfinite(new).all(axis=-1)
-                diverged_at[alive & ~ok] = k  # somebody left the finite world: flag, freeze
-                alive &= ok
-                if not alive.any():
-                    break
-                all_alive = bool(alive.all())
-                new = np.where(alive[..., None], new, theta)
-                new_loss = np.where(alive, new_loss, current_loss)
-            theta, current_loss, taken = new, new_loss, k
-            if k % record_every == 0:
-                path[kept], loss[kept], recorded[kept] = theta, current_loss, k
-                kept += 1
-    if taken % record_every:  # the last step taken, when it is not a multiple of record_every
-        path[kept], loss[kept], recorded[kept] = theta, current_loss, taken
-        kept += 1
-    if kept < rows:  # every point diverged before the end
-        path, loss, recorded = path[:kept].copy(), loss[:kept].copy(), recorded[:kept].copy()
-    thinned = None if record_every == 1 else recorded
+    def __call__(self, point):
+        self.calls += 1
+        return self.gradient(point)
 
-    diverged = ~alive
-    if batch_shape == ():
-        return Trajectory(path, loss, bool(diverged), int(diverged_at), calls, surface, thinned)
-    return Trajectory(path, loss, diverged, diverged_at, calls, surface, thinned)
+
+class _Track:
+    """The bookkeeping of one run: the current points, which are still finite, and the kept rows.
+
+    Only the kept rows are stored (steps 0, k, 2k, ... and the last step taken), in arrays
+    allocated once. A step's loss and points are summed once: a finite sum means every
+    number is finite, and only otherwise (or once a point is frozen) are points looked at
+    one by one, flagged and frozen at their last finite position.
+    """
+
+    def __init__(self, theta: np.ndarray, start_loss, steps: int, record_every: int):
+        self.theta, self.current_loss, self.every = theta, start_loss, record_every
+        self.alive = np.array(np.isfinite(start_loss), dtype=bool)
+        self.diverged_at = np.where(self.alive, -1, 0)
+        self.steps = steps if self.alive.any() else 0
+        self.all_alive = bool(self.alive.all())
+        rows = self.steps // record_every + 1 + (self.steps % record_every > 0)
+        self.path = np.empty((rows, *theta.shape))
+        self.loss = np.empty((rows, *theta.shape[:-1]))
+        self.recorded = np.zeros(rows, dtype=int)
+        self.kept, self.taken = 0, 0
+        self._keep(0)
+
+    def _keep(self, k: int) -> None:
+        self.path[self.kept], self.loss[self.kept], self.recorded[self.kept] = self.theta, self.current_loss, k
+        self.kept += 1
+
+    def take(self, k: int, new: np.ndarray, new_loss) -> bool:
+        """Step ``k`` to ``new``: flag and freeze what left the finite world; ``False`` once nothing is left."""
+        # A NaN or an infinity anywhere makes the sum non-finite (a finite sum that
+        # overflows only sends the step to the exact per-point check).
+        if not (self.all_alive and np.isfinite(new_loss.sum() + new.sum())):
+            ok = np.isfinite(new_loss) & np.isfinite(new).all(axis=-1)
+            self.diverged_at[self.alive & ~ok] = k
+            self.alive &= ok
+            if not self.alive.any():
+                return False
+            self.all_alive = bool(self.alive.all())
+            new = np.where(self.alive[..., None], new, self.theta)
+            new_loss = np.where(self.alive, new_loss, self.current_loss)
+        self.theta, self.current_loss, self.taken = new, new_loss, k
+        if k % self.every == 0:
+            self._keep(k)
+        return True
+
+    def trajectory(self, grad_evals: int, surface: Surface) -> Trajectory:
+        if self.taken % self.every:  # the last step taken, when it is not a multiple of record_every
+            self._keep(self.taken)
+        path, loss, recorded = self.path, self.loss, self.recorded
+        if self.kept < len(path):  # every point diverged before the end
+            path, loss, recorded = path[:self.kept].copy(), loss[:self.kept].copy(), recorded[:self.kept].copy()
+        thinned = None if self.every == 1 else recorded
+        diverged = ~self.alive
+        if diverged.shape == ():
+            return Trajectory(path, loss, bool(diverged), int(self.diverged_at), grad_evals, surface, thinned)
+        return Trajectory(path, loss, diverged, self.diverged_at, grad_evals, surface, thinned)

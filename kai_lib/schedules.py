@@ -27,10 +27,9 @@ from __future__ import annotations
 
 import math
 from collections.abc import Callable
+from contextlib import contextmanager
 
-import numpy as np
-
-from .checks import WrongType
+from . import checks
 
 __all__ = [
     "Schedule",
@@ -44,29 +43,19 @@ __all__ = [
 ]
 
 
-# --- argument checks ---------------------------------------------------------------
-
-def _is_number(value) -> bool:
-    return isinstance(value, (int, float, np.integer, np.floating)) and not isinstance(value, bool)
-
+# --- argument checks: kai_lib.checks, in this module's words ----------------------
 
 def _check_lr(name: str, value) -> float:
-    if not (_is_number(value) and math.isfinite(value) and value > 0):
-        raise ValueError(f"{name} must be a finite number > 0, got {value!r}")
-    return float(value)
+    return checks.number(name, value, low=0, low_open=True)
 
 
 def _check_factor(name: str, value) -> float:
     """A decay factor: in (0, 1] (1 is no decay; 0 would stop the run)."""
-    if not (_is_number(value) and 0 < value <= 1):
-        raise ValueError(f"{name} must be in (0, 1], got {value!r}")
-    return float(value)
+    return checks.number(name, value, low=0, high=1, low_open=True)
 
 
 def _check_steps(name: str, value) -> int:
-    if not (isinstance(value, (int, np.integer)) and not isinstance(value, bool) and value >= 1):
-        raise ValueError(f"{name} must be an integer >= 1, got {value!r}")
-    return int(value)
+    return checks.integer(name, value, low=1)
 
 
 # --- the callable ------------------------------------------------------------------
@@ -84,9 +73,7 @@ class Schedule:
         self.name = name
 
     def __call__(self, t: int) -> float:
-        if not (isinstance(t, (int, np.integer)) and not isinstance(t, bool) and t >= 1):
-            raise ValueError(f"t must be an integer >= 1 (steps count from 1), got {t!r}")
-        return float(self._rule(int(t)))
+        return float(self._rule(checks.integer("t", t, low=1)))
 
     def __repr__(self) -> str:
         return self.name
@@ -249,9 +236,7 @@ def cosine(lr: float, total: int, final: float = 0.0) -> Schedule:
     """
     lr = _check_lr("lr", lr)
     total = _check_steps("total", total)
-    if not (_is_number(final) and math.isfinite(final) and 0 <= final <= lr):
-        raise ValueError(f"final must be a number in [0, lr] = [0, {lr:g}], got {final!r}")
-    final = float(final)
+    final = checks.number("final", final, low=0, high=lr)
 
     def rule(t: int) -> float:
         progress = min(t - 1, total) / total
@@ -288,12 +273,9 @@ def warmup(schedule: Callable[[int], float], steps: int) -> Schedule:
     >>> [eta(t) for t in range(1, 7)]
     [0.25, 0.5, 0.75, 1.0, 1.0, 1.0]
     """
-    if not callable(schedule):
-        raise TypeError(f"schedule must be a callable t -> lr (a kai_lib.schedules schedule), got {schedule!r}")
+    checks.function("schedule", schedule, "a callable t -> lr (a kai_lib.schedules schedule)")
     steps = _check_steps("steps", steps)
-    peak = schedule(1)
-    if not (_is_number(peak) and math.isfinite(peak) and peak > 0):
-        raise ValueError(f"schedule must return a finite number > 0, but schedule(1) = {peak!r}")
+    peak = checks.number("schedule", schedule(1), low=0, low_open=True)  # its first value
 
     def rule(t: int) -> float:
         return t / steps * peak if t <= steps else schedule(t - steps)
@@ -306,21 +288,53 @@ def warmup(schedule: Callable[[int], float], steps: int) -> Schedule:
 def check_for(optimizer, schedule) -> None:
     """Refuse ``schedule`` for ``optimizer`` unless it is a callable and the optimizer has an ``lr``.
 
-    ``kai_lib.run`` and ``kai_lib.nn.train`` call this before their first step. A
-    non-callable is a :class:`kai_lib.checks.WrongType` (a ``TypeError`` and a
+    A non-callable is a :class:`kai_lib.checks.WrongType` (a ``TypeError`` and a
     ``ValueError``); an optimizer without a learning rate (AdaDelta) a ``ValueError``.
     """
-    if not callable(schedule):
-        raise WrongType(f"schedule must be a callable t -> lr_t (see kai_lib.schedules) or None, got {schedule!r}")
+    checks.function("schedule", schedule, "a callable t -> lr_t (see kai_lib.schedules) or None")
     names = optimizer.hyperparameters()
     if "lr" not in names:
-        raise ValueError(f"schedule needs an optimizer with a learning rate lr; {type(optimizer).__name__} has "
-                         f"none (its hyperparameters: {', '.join(names)})")
+        checks.fail("schedule", f"None for {type(optimizer).__name__}, which has no learning rate lr (its "
+                    f"hyperparameters: {', '.join(names)})", schedule)
 
 
 def lr_at(schedule: Callable[[int], float], t: int) -> float:
-    """``schedule(t)`` as a float, refused with a ``ValueError`` naming the step unless finite and > 0."""
-    lr = schedule(t)
-    if not (_is_number(lr) and math.isfinite(lr) and lr > 0):
-        raise ValueError(f"schedule must give a finite learning rate > 0 at every step; at step {t} it gave {lr!r}")
-    return float(lr)
+    """``schedule(t)`` as a float, refused with a ``ValueError`` naming the step unless finite and >= 0.
+
+    0 is allowed: a decay that underflows (``exponential(0.001, factor=0.5)`` after about
+    1,060 steps) steps with η = 0, as ``torch.optim`` does, rather than failing after the work.
+    """
+    return checks.number(f"schedule({t})", schedule(t), low=0)
+
+
+@contextmanager
+def applied(optimizer, schedule):
+    """Apply ``schedule`` to ``optimizer`` between steps: the one mechanism of ``run`` and ``nn.train``.
+
+    Yields ``set_lr(t)``, which sets ``optimizer.lr = schedule(t)`` and returns it, as
+    ``torch.optim.lr_scheduler`` sets ``param_group["lr"]``; on exit (even after an error)
+    ``optimizer.lr`` is what it was on entry, the value the learner set. Without a schedule
+    (``None``) ``set_lr(t)`` leaves ``lr`` alone and returns ``None``.
+
+    >>> from kai_lib.optimizers import SGD
+    >>> opt = SGD(lr=0.01)
+    >>> with applied(opt, step_decay(0.1, every=1, factor=0.5)) as set_lr:
+    ...     [set_lr(t) for t in (1, 2, 3)], opt.lr
+    ([0.1, 0.05, 0.025], 0.025)
+    >>> opt.lr
+    0.01
+    """
+    if schedule is None:
+        yield lambda t: None
+        return
+    check_for(optimizer, schedule)
+    before = optimizer.lr
+
+    def set_lr(t: int) -> float:
+        optimizer.lr = lr_at(schedule, t)
+        return optimizer.lr
+
+    try:
+        yield set_lr
+    finally:
+        optimizer.lr = before

@@ -143,3 +143,23 @@ def test_a_compact_png_is_a_smaller_png_of_the_same_picture():
     assert image.format == "PNG" and image.mode == "P" and image.size == Image.open(full).size
     assert len(png.data) < len(full.getvalue())
     assert repr(png) == f"<PNG, {image.size[0]} × {image.size[1]} px>"
+
+
+@pytest.mark.parametrize("race", ["long_valley", "beale", "saddle"])
+def test_the_protocols_start_criterion_scores_a_batch_as_it_scores_each_start_alone(race):
+    crit = comparison.Start(race, steps=30)
+    opt = optimizers.Adam(lr=0.1)
+    together = crit.many(opt, [3, 4, 5])
+    alone = [crit(optimizers.Adam(lr=0.1), s) for s in (3, 4, 5)]
+    np.testing.assert_array_equal(together, alone)
+    np.testing.assert_array_equal(crit.many(optimizers.SGD(lr=1e6), [3])[:1], [np.inf])
+    assert race.replace("_", " ")[:4].lower() in crit.budget.lower()
+
+
+def test_the_2d_protocol_tunes_on_some_starts_and_judges_on_others():
+    assert not set(comparison.TUNE_STARTS) & set(comparison.EVAL_STARTS) and len(comparison.EVAL_STARTS) >= 10
+    cmp = comparison.protocol("saddle", names=["SGD", "Adam"], steps=30)
+    assert cmp.tune_seeds == tuple(comparison.TUNE_STARTS) and cmp["SGD"].tune_scores.shape == (9, 8)
+    assert cmp.verdict("Adam", "SGD") == "better"      # Adam leaves the saddle in about one step, SGD in six
+    with pytest.raises(KeyError, match="unknown race"):
+        comparison.Start("nope")

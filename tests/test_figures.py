@@ -12,13 +12,13 @@ from PIL import Image, ImageChops
 
 from kai_lib import animate, optimizers, plot_paths, run, save_gif, surfaces
 from kai_lib.figures import FIGURES, main
-from kai_lib.studies import races
+from kai_lib.studies import after_adam, races
 
 EXPECTED = {
     "long_valley.gif", "beale.gif", "saddle_point.gif", "momentum_ravine.png", "local_minima.png",
     "momentum_decay.png", "nag_lookahead.png", "adagrad_step_size.png", "adam_bias_correction.png",
     "batch_vs_minibatch.png", "learning_rate.png", "saddle_point_3d.gif", "long_valley_3d.gif",
-    "basins_himmelblau.png", "basins_local_minima.png", "noisy_moons.gif",
+    "basins_himmelblau.png", "basins_local_minima.png", "noisy_moons.gif", "after_adam_beale.gif",
 }
 GIFS = sorted(f for f in EXPECTED if f.endswith(".gif"))
 PNGS = sorted(f for f in EXPECTED if f.endswith(".png"))
@@ -289,3 +289,52 @@ def test_noisy_moons_gif_is_deterministic_classroom_sized_and_says_its_caption(g
     runs = moons.train_all()
     accuracy = {name: moons.train_accuracy(h)[-1] for name, h in runs.items()}
     assert accuracy["SGD"] == 0.92 and min(v for n, v in accuracy.items() if n != "SGD") >= 0.95
+
+
+# --- notebook 12's race: the optimizers after Adam on Beale's function ---------------------------
+
+@pytest.fixture(scope="module")
+def after_adam_beale():
+    return after_adam.race("beale")
+
+
+def test_after_adam_beale_six_arrive_within_0_1(after_adam_beale):
+    minimum = surfaces.BEALE.minima[0]
+    for name in ("Adam", "Schedule-Free SGD", "Schedule-Free AdamW", "Shampoo", "Adafactor", "Muon"):
+        t = after_adam_beale[name]
+        assert not t.diverged and np.linalg.norm(t.path[-1] - minimum) < 0.1, name
+
+
+def test_after_adam_beale_lion_hops_on_its_lattice_around_the_minimum(after_adam_beale):
+    path = after_adam_beale["Lion"].path
+    assert after_adam.lattice_offsets(path, after_adam.RACES["beale"].settings["Lion"]["lr"]).max() < 1e-9
+    late = np.linalg.norm(path[-100:] - surfaces.BEALE.minima[0], axis=-1)
+    assert 0.13 < late.min() and late.max() <= 0.2 + 1e-9      # it never settles closer than 0.14
+    last = np.round(path[-40:], 9)
+    assert len(np.unique(last, axis=0)) == 2 and np.all(last[1:] != last[:-1])  # back and forth, never still
+
+
+def test_after_adam_beale_prodigy_swings_out_then_comes_back(after_adam_beale):
+    path = after_adam_beale["Prodigy"].path
+    assert path[:, 1].min() < -2
+    assert np.linalg.norm(path[-1] - surfaces.BEALE.minima[0]) < 0.2
+
+
+def test_after_adam_beale_radam_is_thrown_off_or_held_back(after_adam_beale):
+    assert np.linalg.norm(surfaces.BEALE.grad(surfaces.BEALE.start)) > 98
+    minimum = surfaces.BEALE.minima[0]
+    for lr in after_adam.GRID:
+        t = run(optimizers.RAdam(lr=lr), surfaces.BEALE, steps=300)
+        assert t.diverged or np.linalg.norm(t.path[-1] - minimum) > 1, lr   # no η of the grid arrives
+        if lr >= 0.03:
+            assert t.diverged or np.abs(t.path[-1]).max() > 1e3, lr            # thrown off the map
+    # the rectifier is still small at the end of the race: a warm-up much longer than 300 steps
+    assert optimizers.RAdam().rectifier(300) < 0.4
+    assert 1.9 < np.linalg.norm(after_adam_beale["RAdam"].path[-1] - minimum) < 2.1
+
+
+def test_after_adam_beale_gif_is_wide_small_and_shows_every_racer(generated):
+    with Image.open(generated / "after_adam_beale.gif") as im:
+        assert im.width >= 720 and im.n_frames >= 60
+    assert (generated / "after_adam_beale.gif").stat().st_size <= 400 * 1024
+    assert list(after_adam.RACES["beale"].settings) == ["Adam", *optimizers.AFTER_ADAM]

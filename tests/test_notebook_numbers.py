@@ -66,6 +66,7 @@ ALLOWED: dict[str, dict[str, str]] = {
         "0.0985": "the slide's 0.9^22, quoted in the list of notebooks; notebook 03 computes it",
         "0.999": "Adam's default beta2, a slide constant in the table of symbols",
         "10": "the base of 10^-8 and 10^-6, the slides' default epsilons, in the table of symbols",
+        "11": "the number of the last notebook, in the reading order (01 → 11) and the run times (09–11)",
     },
     "01-gradient-descent": {
         "0.49": "a slider value to try, in Try it",
@@ -91,6 +92,13 @@ ALLOWED: dict[str, dict[str, str]] = {
         "6.20": "Nocedal & Wright's equation 6.20, a reference",
         "2.13": "the PyTorch version that wrote the reference file",
         "6000": "an exercise's setting",
+    },
+    "12-after-adam": {
+        "11": "the number of notebook 11, the one this notebook continues",
+        "90": "β = 0.9 of Schedule-Free SGD as a percentage: y lies 90 % of the way from z to x",
+        "4096": "the size of a large layer, an example in an argument about Shampoo's memory",
+        "15": "an angle an exercise asks for",
+        "1e-12": "the tolerance the reference tests aim at over 200 steps, a setting of tests/test_after_adam.py",
     },
 }
 

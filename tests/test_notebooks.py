@@ -14,13 +14,14 @@ from kai_lib.tools import nbtools as nbtools
 
 PATHS = nbtools.notebook_paths()
 #: The notebooks that teach one method in the template: 01-08, the network (10, whose update
-#: rule is backpropagation's gradient fed to the slides' rules) and the second-order methods (11).
-ALGORITHMS = [p for p in PATHS if re.match(r"(0[1-8]|1[01])-", p.name)]
+#: rule is backpropagation's gradient fed to the slides' rules), the second-order methods (11) and
+#: the methods after Adam (12).
+ALGORITHMS = [p for p in PATHS if re.match(r"(0[1-8]|1[012])-", p.name)]
 TEMPLATE = ["The idea", "The update rule", "The code", "Watch it move", "Try it", "Key points", "In practice",
             "Summary", "Exercises"]
 EXPECTED = ["00-index", "01-gradient-descent", "02-sgd-minibatch", "03-momentum", "04-nag", "05-adagrad",
             "06-rmsprop", "07-adadelta", "08-adam", "09-comparison", "10-neural-network",
-            "11-second-order"]
+            "11-second-order", "12-after-adam"]
 
 
 def read(path):

@@ -13,8 +13,12 @@ pytestmark = pytest.mark.usefixtures("no_show_and_close")  # tests/conftest.py
 
 
 def test_every_optimizer_has_its_own_colour():
-    assert set(COLORS) == set(optimizers.ALL) | set(optimizers.SECOND_ORDER)
+    assert set(COLORS) == set(optimizers.ALL) | set(optimizers.SECOND_ORDER) | set(optimizers.AFTER_ADAM)
     assert len(set(COLORS.values())) == len(COLORS)
+    # a name of several words, and a name that begins another (Adam, AdamW) keep their own colours
+    assert color_for("Schedule-Free SGD  η=2") == COLORS["Schedule-Free SGD"] != COLORS["Schedule-Free AdamW"]
+    assert color_for("AdamW  η=0.01") == COLORS["AdamW"] and color_for("Adam  η=0.01") == COLORS["Adam"]
+    assert color_for("Adamx", 0) == color_for("η = 0.1", 0)  # a longer word names no optimizer
     momentum = COLORS["Momentum"]
     assert color_for("Momentum") == color_for("Momentum, γ = 0.5") == color_for("momentum (torch form)") == momentum
     assert color_for("AdaDelta") != color_for("Adam")

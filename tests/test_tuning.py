@@ -1,62 +1,214 @@
-"""kai_lib.studies.tuning: the fair sweep picks what its criterion says, and every tuned optimizer trains."""
+"""kai_lib.studies.tuning: the protocol of every comparison, checked on answers known in advance.
+
+Synthetic criteria (seeded draws, no training) test the statistics: the interval, the
+sample sd, the verdicts and tiers; a small digits comparison tests the wiring (the test
+set only at the end, the validation split, classes beyond optimizers.ALL).
+"""
+
+import math
 
 import numpy as np
 import pytest
+from scipy import stats
 
-from kai_lib import nn, optimizers
-from kai_lib.studies import tuning
+from kai_lib import checks, nn, optimizers
+from kai_lib.studies import comparison, tuning
 
-
-@pytest.fixture(scope="module")
-def small():
-    budget = tuning.Budget(epochs=3, seeds=(0,))
-    return tuning.tune(optimizers.SLIDES, budget=budget)
+EVAL = range(100, 120)
 
 
-def test_grids_are_the_same_size_and_half_a_decade_apart():
+def synthetic(means: dict[str, float], sd: float = 1.0, shared: float = 0.0):
+    """A criterion that draws N(mean of the optimizer's class, sd) per seed, plus a seed effect shared by all.
+
+    The tuned value does not matter (flat in η), so the answer is known: the means.
+    """
+    def criterion(optimizer, seed):
+        rng = np.random.default_rng([seed, sorted(means).index(type(optimizer).__name__)])
+        common = np.random.default_rng(seed).normal(0, shared)
+        return means[type(optimizer).__name__] + common + rng.normal(0, sd)
+    criterion.budget = "nothing: a draw"
+    return criterion
+
+
+def test_one_grid_for_the_collection_half_a_decade_apart():
     assert len(tuning.GRID) == len(tuning.EPS_GRID) == 9
     np.testing.assert_allclose(np.diff(np.log10(tuning.GRID)), 0.5)
     assert tuning.GRID[0] == pytest.approx(1e-3) and tuning.GRID[-1] == pytest.approx(10)
+    assert comparison.LRS is tuning.GRID and comparison.EPSILONS is tuning.EPS_GRID
 
 
-def test_the_criterion_picks_the_lowest_mean_final_loss(small):
-    for name, t in small.items():
-        assert t.grid_loss.shape == (9, 1)
-        assert t.best_index == int(np.argmin(t.grid_loss.mean(axis=1)))
-        assert t.final_loss[0] == pytest.approx(t.grid_loss[t.best_index].mean())
-        assert t.knob == ("eps" if name == "AdaDelta" else "lr")
-    text = str(small)
-    assert text.splitlines()[0].startswith("3 epochs, batch 32, 1 seeds, 9-point grid")
-    assert "SGD        η = " in text and "AdaDelta   ε = " in text and "s/run" not in text
-    assert "s/run" in small.text(seconds=True)
+def test_the_interval_is_the_t_interval_with_the_sample_sd():
+    x = np.array([1.0, 2.0, 4.0, 7.0])
+    low, high = tuning.t_interval(x)
+    s = math.sqrt(((x - 3.5) ** 2).sum() / 3)                 # ddof = 1, by hand
+    half = stats.t.ppf(0.975, 3) * s / 2
+    assert (low, high) == pytest.approx((3.5 - half, 3.5 + half))
+    assert tuning.t_interval([1.0, math.inf]) == (math.inf, math.inf)
+    with pytest.raises(ValueError, match="at least 2"):
+        tuning.t_interval([1.0])
 
 
-@pytest.mark.parametrize("name", optimizers.SLIDES)
-def test_every_slide_optimizer_at_its_tuned_value_trains_without_a_non_finite_loss(small, digits_data, name):
-    X_train, X_test, y_train, y_test = digits_data
-    hist = nn.train(small[name].optimizer(), nn.MLP([64, 32, 10], seed=5), X_train, y_train, epochs=10,
-                    batch_size=32, seed=5, X_test=X_test, y_test=y_test)
-    assert not hist.diverged and np.all(np.isfinite(hist.loss_per_step))
-    assert hist.test_accuracy[-1] > 0.9
+def test_the_interval_covers_the_true_mean_about_95_times_in_100():
+    rng = np.random.default_rng(0)
+    hits = sum(lo <= 5 <= hi for lo, hi in (tuning.t_interval(rng.normal(5, 2, 10)) for _ in range(2000)))
+    assert 0.93 < hits / 2000 < 0.97
+
+
+def test_candidates_report_the_sample_sd_and_the_interval():
+    cmp = tuning.compare(["SGD", "Adam"], synthetic({"SGD": 1.0, "Adam": 1.0}), tune_seeds=(0, 1), eval_seeds=EVAL,
+                         grid=[0.1, 1.0])
+    c = cmp["SGD"]
+    assert c.sd == pytest.approx(np.std(c.scores, ddof=1)) and c.sd != pytest.approx(np.std(c.scores))
+    assert cmp.interval("SGD") == tuning.t_interval(c.scores)
+    assert len(c.scores) == 20 and c.tune_scores.shape == (2, 2)
+
+
+def test_same_distribution_is_a_tie_and_clearly_separated_is_better_or_worse():
+    cmp = tuning.compare(["SGD", "Momentum", "Adam"], synthetic({"SGD": 1.0, "Momentum": 1.0, "Adam": 5.0}),
+                         tune_seeds=(0,), eval_seeds=EVAL, grid=[0.1, 1.0])
+    assert cmp.verdict("SGD", "Momentum") == cmp.verdict("Momentum", "SGD") == "tie"
+    assert cmp.verdict("SGD", "Adam") == "better" and cmp.verdict("Adam", "SGD") == "worse"
+    assert cmp.tiers() == [sorted(["SGD", "Momentum"], key=lambda n: cmp[n].mean), ["Adam"]]
+    assert cmp.tier_of("Adam") == 2
+    text = str(cmp)
+    assert "tuned on seeds 0, judged on 20 other seeds (100–119)" in text and "Holm-adjusted over 3 pairs" in text
+
+
+def test_same_distribution_ties_in_at_least_95_of_100_experiments():
+    ties = sum(tuning.compare(["SGD", "Adam"], synthetic({"SGD": 0.0, "Adam": 0.0}), tune_seeds=(0,),
+                              eval_seeds=range(10 + 20 * k, 30 + 20 * k), grid=[0.1, 1.0]).verdict("SGD", "Adam")
+               == "tie" for k in range(100))
+    assert ties >= 93
+
+
+def test_pairing_sees_a_small_difference_under_a_large_shared_seed_effect():
+    # each seed moves both runs by a lot (sd 10), the optimizers differ by 1 (sd 0.1): paired, that is clear
+    cmp = tuning.compare(["SGD", "Adam"], synthetic({"SGD": 1.0, "Adam": 2.0}, sd=0.1, shared=10.0),
+                         tune_seeds=(0,), eval_seeds=EVAL, grid=[0.1, 1.0])
+    low, high = cmp.interval("SGD")
+    assert low < cmp["Adam"].mean < high                 # the intervals overlap ...
+    assert cmp.verdict("SGD", "Adam") == "better"        # ... but seed by seed SGD is lower every time
+
+
+def test_holm_adjusts_the_smallest_p_value_by_the_number_of_pairs():
+    np.testing.assert_allclose(tuning.holm([0.01, 0.04, 0.03]), [0.03, 0.06, 0.06])
+    np.testing.assert_allclose(tuning.holm([0.5, 0.001]), [0.5, 0.002])
+
+
+def test_a_failing_setting_is_worse_than_any_working_one_and_ties_with_failures():
+    def criterion(optimizer, seed):
+        name = type(optimizer).__name__
+        return math.inf if name != "SGD" and seed == 105 else 1.0 + 0.01 * seed
+    cmp = tuning.compare(["SGD", "Adam", "NAG"], criterion, tune_seeds=(0,), eval_seeds=range(100, 110), grid=[0.1, 1])
+    assert cmp.verdict("SGD", "Adam") == "better" and cmp.verdict("Adam", "NAG") == "tie"
+    assert cmp["Adam"].failed and cmp["Adam"].mean == math.inf and cmp.tiers()[0] == ["SGD"]
+    assert "fails on some seed" in str(cmp)
+
+
+def test_tuning_picks_the_lowest_mean_on_the_tuning_seeds_only():
+    seen = []
+
+    def criterion(optimizer, seed):
+        seen.append(seed)
+        return abs(math.log10(optimizer.lr) - (-1 if seed < 50 else 0.5)) + seed * 1e-6
+    cmp = tuning.compare(["SGD"], criterion, tune_seeds=(0, 1), eval_seeds=EVAL)
+    assert cmp["SGD"].best == pytest.approx(0.1)          # the tuning seeds' optimum, not the evaluation seeds'
+    assert seen[: 2 * 9] == [0, 1] * 9 and seen[18:] == list(EVAL)
+    assert cmp["SGD"].tuned_score < cmp["SGD"].mean       # judged on other seeds, it looks worse
+
+
+@pytest.mark.parametrize("tune, evaluate, message", [
+    ((0, 1, 2), range(2, 12), "eval_seeds must be disjoint from tune_seeds.*both hold 2"),
+    ((0, 1), range(10, 15), "eval_seeds must hold at least 10 seeds, got 5"),
+    ((0, 0), range(10, 20), "tune_seeds must not repeat a seed"),
+    ((), range(10, 20), "tune_seeds must hold at least one seed"),
+    ((0, -1), range(10, 20), r"tune_seeds\[1\] must be an integer >= 0"),
+])
+def test_bad_seeds_are_refused_naming_the_argument(tune, evaluate, message):
+    with pytest.raises(ValueError, match=message):
+        tuning.compare(["SGD"], synthetic({"SGD": 0.0}), tune_seeds=tune, eval_seeds=evaluate)
+
+
+def test_other_bad_arguments_are_refused_clearly():
+    crit = synthetic({"SGD": 0.0})
+    with pytest.raises(ValueError, match="grid must be at least two finite values > 0"):
+        tuning.compare(["SGD"], crit, grid=[0.1, -1])
+    with pytest.raises(KeyError, match="unknown optimizer"):
+        tuning.compare(["Lion"], crit)
+    with pytest.raises(checks.WrongType, match="optimizers must be names"):
+        tuning.compare([42], crit)
+    with pytest.raises(checks.WrongType, match="tune_seeds must be a sequence"):
+        tuning.compare(["SGD"], crit, tune_seeds=3)
+    with pytest.raises(ValueError, match="settings must be keyed by the compared optimizers"):
+        tuning.compare(["SGD"], crit, settings={"Adam": {}})
+    with pytest.raises(ValueError, match="name must be one of the compared optimizers"):
+        tuning.compare(["SGD"], crit, grid=[0.1, 1]).interval("Adam")
+
+
+class Poisoned:
+    """A test set that raises as soon as anything reads it."""
+
+    def __array__(self, *args, **kwargs):
+        raise AssertionError("the test set was used")
+
+    def __getitem__(self, key):
+        raise AssertionError("the test set was used")
+
+    def __len__(self):
+        raise AssertionError("the test set was used")
+
+
+class Halved(optimizers.SGD):
+    """An optimizer beyond optimizers.ALL, with a setting of its own: SGD at half the step."""
+
+    def __init__(self, lr: float = 0.01, factor: float = 0.5):
+        super().__init__(lr=lr)
+        self.factor = factor
+
+    def step(self, theta, grad_fn):
+        return theta - self.factor * self.lr * grad_fn(theta)
 
 
 @pytest.fixture(scope="module")
-def digits_data():
+def digits_small():
     from kai_lib import data
 
-    return data.digits()
+    X_train, X_test, y_train, y_test = data.digits()
+    return X_train[:400], X_test, y_train[:400], y_test
 
 
-def test_diverged_runs_count_as_infinite_and_several_seeds_give_a_spread():
-    budget = tuning.Budget(sizes=(64, 16, 10), activation="relu", epochs=2, seeds=(0, 1))
-    t = tuning.tune(["SGD"], budget=budget, grid=[0.01, 0.1, 1e6])["SGD"]
-    assert np.all(np.isinf(t.grid_loss[-1]))  # η = 1e6 blows a ReLU network up
-    assert t.best == 0.1 and not t.at_edge
-    assert t.final_loss[1] > 0 and len(t.histories) == 2
-    with pytest.raises(ValueError, match="grid must be at least two finite values > 0"):
-        tuning.tune(["SGD"], grid=[0.1, -1])
-    with pytest.raises(KeyError, match="unknown optimizer"):
-        tuning.tune(["Lion"])
+def test_the_digits_protocol_reads_the_test_set_once_at_the_end(digits_small):
+    X_train, X_test, y_train, y_test = digits_small
+    poisoned = (X_train, Poisoned(), y_train, Poisoned())
+    crit = tuning.Digits(epochs=1, dataset=poisoned)
+    assert len(crit.X) == 320 and len(crit.X_val) == 80           # the validation split of the training data
+    calls = []
+    cmp = tuning.compare({"SGD": "SGD", "half": Halved}, crit, tune_seeds=(0,), eval_seeds=range(10, 20),
+                         grid=[0.01, 0.1, 1.0], settings={"half": {"factor": 0.5}},
+                         test=lambda h: calls.append(h) or 0.5)
+    assert len(calls) == 20 and all(isinstance(h, nn.History) for h in calls)   # one per evaluation run, last
+    assert cmp["half"].cls is Halved and cmp["half"].optimizer().factor == 0.5
+    np.testing.assert_array_equal(cmp["SGD"].test, 0.5)
+    with pytest.raises(AssertionError, match="the test set was used"):
+        crit.test(calls[0])                                       # the one door to the test set
+
+
+def test_the_digits_criterion_is_the_validation_loss_and_a_divergence_is_inf(digits_small):
+    crit = tuning.Digits(epochs=2, sizes=(64, 16, 10), activation="relu", dataset=digits_small)
+    loss = crit(optimizers.SGD(lr=0.1), seed=3)
+    net = nn.MLP([64, 16, 10], activation="relu", seed=3)
+    assert loss == pytest.approx(net.loss(crit.history.theta, crit.X_val, crit.y_val))
+    assert crit(optimizers.SGD(lr=1e30), seed=3) == math.inf
+    assert crit.steps == 2 * 10 and "2 epochs of mini-batches of 32 on 320 training images (20 steps)" in crit.budget
+
+
+def test_a_digits_comparison_runs_end_to_end_and_reports_the_test_set(digits_small):
+    cmp = tuning.compare(["SGD", "AdaDelta"], epochs=1, dataset=digits_small, tune_seeds=(0,),
+                         eval_seeds=range(10, 20), grid=None)
+    assert cmp["AdaDelta"].knob == "eps" and len(cmp["AdaDelta"].grid) == 9
+    assert all(0 < acc <= 1 for c in cmp.values() for acc in c.test)
+    assert "test accuracy of the evaluation runs" in cmp.test_text()
+    assert {n for tier in cmp.tiers() for n in tier} == {"SGD", "AdaDelta"}
 
 
 def test_batch_size_study_gives_each_batch_size_its_own_eta():
@@ -65,3 +217,24 @@ def test_batch_size_study_gives_each_batch_size_its_own_eta():
     for size, (lr, hist) in study.items():
         assert lr in (0.1, 1.0)
         assert len(hist.loss_per_step) == (5 if size == 1438 else 2 * 23)
+
+
+def test_select_and_join_redo_the_verdicts_over_the_new_set_of_pairs():
+    crit = synthetic({"SGD": 1.0, "Momentum": 1.0, "Adam": 5.0, "NAG": 5.0})
+    a = tuning.compare(["SGD", "Momentum", "Adam"], crit, tune_seeds=(0,), eval_seeds=EVAL, grid=[0.1, 1])
+    b = tuning.compare(["NAG"], crit, tune_seeds=(0,), eval_seeds=EVAL, grid=[0.1, 1])
+    joined = a.select(["SGD"]).join(b)
+    assert list(joined) == ["SGD", "NAG"] and joined["SGD"] is a["SGD"]
+    assert joined.verdict("SGD", "NAG") == "better" and "Holm-adjusted over 1 pairs" in str(joined)
+    with pytest.raises(ValueError, match="other must compare other optimizers"):
+        a.join(a)
+    c = tuning.compare(["NAG"], crit, tune_seeds=(1,), eval_seeds=EVAL, grid=[0.1, 1])
+    with pytest.raises(ValueError, match="other must have the same tune_seeds"):
+        a.join(c)
+
+
+def test_step_seconds_times_every_compared_optimizer(digits_small):
+    crit = tuning.Digits(epochs=1, dataset=digits_small)
+    cmp = tuning.compare(["SGD", "Adam"], crit, tune_seeds=(0,), eval_seeds=range(10, 20), grid=[0.01, 0.1])
+    seconds = tuning.step_seconds(cmp, crit, repeats=2)
+    assert set(seconds) == {"SGD", "Adam"} and all(0 < s < 1 for s in seconds.values())

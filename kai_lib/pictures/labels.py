@@ -13,7 +13,7 @@ from .. import optimizers
 __all__ = ["label", "knob", "SYMBOLS"]
 
 #: The slides' symbols for the hyperparameter names.
-SYMBOLS = {"lr": "η", "gamma": "γ", "eps": "ε", "beta1": "β₁", "beta2": "β₂"}
+SYMBOLS = {"lr": "η", "gamma": "γ", "eps": "ε", "beta1": "β₁", "beta2": "β₂", "weight_decay": "λ"}
 
 
 def _short(v: float) -> str:

@@ -21,7 +21,7 @@ from matplotlib import colors as mcolors
 from matplotlib.axes import Axes
 
 from .. import checks
-from ..runner import Trajectory, _check_start
+from ..runner import Trajectory
 from ..surfaces import Surface
 from ..surfaces import get as get_surface
 from . import styles
@@ -46,6 +46,16 @@ COLORS: dict[str, str] = {
 }
 # the second-order methods of notebook 11
 COLORS.update({"Newton": "#8a2be2", "BFGS": "#ffb000", "L-BFGS": "#dc143c"})  # violet, amber, crimson
+COLORS.update({  # after Adam (notebook 12)
+    "Lion": "#a6761d",                 # ochre
+    "RAdam": "#1b9e77",                # teal
+    "Schedule-Free SGD": "#e7298a",    # pink
+    "Schedule-Free AdamW": "#7570b3",  # slate violet
+    "Prodigy": "#d95f02",              # burnt orange
+    "Shampoo": "#999933",              # khaki olive
+    "Adafactor": "#377eb8",            # steel blue
+    "Muon": "#e41a1c",                 # bright red
+})
 _OTHERS = ["#d62728", "#1f77b4", "#2ca02c", "#ff7f0e", "#9467bd", "#8c564b", "#e377c2", "#17becf"]
 
 CONTOUR_CMAP = "Blues_r"
@@ -60,11 +70,21 @@ LINESTYLES: dict[str, object] = {
 }
 
 
+def _named(label: str, names) -> str | None:
+    """The longest of ``names`` that ``label`` starts with as a whole name, any case
+    (``"Schedule-Free SGD  η=2"`` → ``"Schedule-Free SGD"``, ``"AdamW"`` → ``"AdamW"``, not ``"Adam"``)."""
+    text = str(label).strip().lower()
+    for name in sorted(names, key=len, reverse=True):
+        rest = text[len(name):]
+        if text.startswith(name.lower()) and not (rest[:1].isalnum() or (rest[:1] and rest[:1] in "-_")):
+            return name
+    return None
+
+
 def linestyle_for(label: str):
     """The line style of the optimizer a label names (see :data:`LINESTYLES`); ``"-"`` otherwise."""
-    words = str(label).split()
-    head = words[0].rstrip(",:;()").lower() if words else ""
-    return next((style for name, style in LINESTYLES.items() if name.lower() == head), "-")
+    name = _named(label, LINESTYLES)
+    return "-" if name is None else LINESTYLES[name]
 
 
 def _check_linestyles(linestyles) -> dict:
@@ -90,11 +110,8 @@ def color_for(label: str, index: int = 0) -> str:
 
     Labels that name no optimizer take the ``index``-th colour of a fixed cycle.
     """
-    head = str(label).split()[0].rstrip(",:;()") if str(label).split() else ""
-    for name in sorted(COLORS, key=len, reverse=True):
-        if head.lower() == name.lower():
-            return COLORS[name]
-    return _OTHERS[index % len(_OTHERS)]
+    name = _named(label, COLORS)
+    return _OTHERS[index % len(_OTHERS)] if name is None else COLORS[name]
 
 
 @lru_cache(maxsize=32)
@@ -200,7 +217,7 @@ def plot_contours(surface: Surface | str, ax=None, levels=None, filled: bool = T
     filled = checks.boolean("filled", filled)
     marks = checks.boolean("marks", marks)
     n = checks.integer("n", n, low=2, high=MAX_GRID)
-    starts = None if starts is None else _check_start(starts, name="starts")
+    starts = None if starts is None else checks.points("starts", starts)
     ax = _new_ax(ax)
     X, Y, Z = _grid(surface, n)
     norm = mcolors.LogNorm(levels[0], levels[-1]) if surface.log_levels else None

@@ -44,10 +44,12 @@ from matplotlib import colors as mcolors
 from .. import optimizers
 from ..pictures.labels import knob
 from ..runner import Trajectory, run
+from . import tuning
 from .races import RACES
 
 __all__ = ["first_step", "first_step_formula", "first_step_table", "eps_placement",
-           "LRS", "EPSILONS", "STEPS", "N_STARTS", "start_points", "make", "score", "Sweep", "sweep",
+           "LRS", "EPSILONS", "STEPS", "N_STARTS", "TUNE_STARTS", "EVAL_STARTS", "Start", "protocol",
+           "start_points", "score_each", "make", "score", "Sweep", "sweep",
            "best_table", "heat_map", "heat_maps", "compact_png"]
 
 
@@ -106,10 +108,10 @@ def eps_placement(cls: type[optimizers.Optimizer], gradients: Sequence[float], e
 
 # --- the fair sweep ------------------------------------------------------------------------
 
-#: The learning rates of the sweep: 10⁻³ … 10, half a decade apart.
-LRS = np.logspace(-3, 1, 9)
-#: AdaDelta's ε values instead (its first step is √(ε/(1−γ)): 3·10⁻⁴ … 3.2).
-EPSILONS = np.logspace(-8, 0, 9)
+#: The learning rates of the sweep: the collection's one grid, :data:`kai_lib.studies.tuning.GRID` (10⁻³ … 10).
+LRS = tuning.GRID
+#: AdaDelta's ε values instead (its first step is √(ε/(1−γ)): 3·10⁻⁴ … 3.2): :data:`tuning.EPS_GRID`.
+EPSILONS = tuning.EPS_GRID
 #: The budget: steps per run.
 STEPS = 100
 #: Start points per race, run at once as a batch.
@@ -147,6 +149,19 @@ def make(name: str, value: float) -> optimizers.Optimizer:
     return optimizers.ALL[name](**{knob(name): value})
 
 
+def score_each(race_name: str, traj: Trajectory) -> tuple[np.ndarray, np.ndarray]:
+    """``(scores, blew_up)``, one of each per start point of a batch run (see :func:`score`)."""
+    path = traj.path                                   # (steps + 1, n_starts, 2)
+    if race_name != "saddle":
+        blew_up = np.asarray(traj.diverged, dtype=bool) | (np.abs(path[-1]).max(axis=-1) > 100)
+        return np.where(blew_up, np.inf, traj.loss[-1]), blew_up
+    out = np.abs(path[..., 1]) > 1
+    escaped = out.any(axis=0)
+    at = np.where(escaped, out.argmax(axis=0), len(path) - 1)        # first step with |y| > 1
+    blew_up = np.array([np.any(np.abs(path[: k + 1, i, 0]) > 1.5) for i, k in enumerate(at)])
+    return np.where(escaped & ~blew_up, at.astype(float), np.inf), blew_up
+
+
 def score(race_name: str, traj: Trajectory) -> tuple[float, bool]:
     """``(score, blew_up)`` of a batch run: the criterion averaged over the start points.
 
@@ -156,15 +171,8 @@ def score(race_name: str, traj: Trajectory) -> tuple[float, bool]:
     off the view sideways (``|x| > 1.5``) first, which counts as blowing up. A failure
     scores ``inf``.
     """
-    path = traj.path                                   # (steps + 1, n_starts, 2)
-    if race_name != "saddle":
-        blew_up = bool(np.any(traj.diverged) or np.abs(path[-1]).max() > 100)
-        return (np.inf if blew_up else float(traj.loss[-1].mean())), blew_up
-    out = np.abs(path[..., 1]) > 1
-    escaped = out.any(axis=0)
-    at = np.where(escaped, out.argmax(axis=0), len(path) - 1)        # first step with |y| > 1
-    blew_up = any(np.any(np.abs(path[: k + 1, i, 0]) > 1.5) for i, k in enumerate(at))
-    return (float(at.mean()) if escaped.all() and not blew_up else np.inf), blew_up
+    scores, blew_up = score_each(race_name, traj)
+    return float(scores.mean()) if np.all(np.isfinite(scores)) else np.inf, bool(blew_up.any())
 
 
 @dataclass(frozen=True)
@@ -221,6 +229,53 @@ def sweep(race_name: str, names: Sequence[str] = optimizers.SLIDES, steps: int =
         scores[name] = np.array([s for s, _ in results])
         blew_up[name] = np.array([b for _, b in results])
     return Sweep(race_name, steps, values, scores, blew_up)
+
+
+#: The protocol's start points (:func:`protocol`): tuned on the starts of seeds 0–7, judged on those of 100–109.
+TUNE_STARTS = range(8)
+EVAL_STARTS = range(100, 110)
+
+
+class Start:
+    """``criterion(optimizer, seed)`` of a race for :func:`kai_lib.studies.tuning.compare`: one start point per seed.
+
+    The seed draws the start point (``start_points(1, seed)``: near the race's start, on
+    the saddle along the ridge), the optimizer runs ``steps`` steps from it, and the
+    criterion is :func:`score`'s (``inf`` if it blows up). Tuning on some start points
+    and judging on others asks what a learner of the 2-D notebooks wants to know: does
+    the η that looked best from *these* starts also work from a start it was not tuned on?
+    """
+
+    def __init__(self, race_name: str, steps: int = STEPS):
+        if race_name not in RACES:
+            raise KeyError(f"unknown race {race_name!r}; known: {', '.join(RACES)}")
+        self.race, self.steps = race_name, steps
+
+    @property
+    def budget(self) -> str:
+        return f"{self.steps} steps from one start point per seed on {RACES[self.race].surface.title}"
+
+    @property
+    def criterion(self) -> str:
+        return CRITERIA[self.race].format(steps=self.steps) + " (lower is better; blowing up fails)"
+
+    def __call__(self, optimizer: optimizers.Optimizer, seed: int) -> float:
+        return float(self.many(optimizer, [seed])[0])
+
+    def many(self, optimizer: optimizers.Optimizer, seeds: Sequence[int]) -> np.ndarray:
+        """The criterion of every seed at once: one batch run (every rule is element-wise, so the same numbers)."""
+        starts = np.concatenate([start_points(1, seed)[self.race] for seed in seeds])
+        traj = run(optimizer, RACES[self.race].surface, start=starts, steps=self.steps)
+        return score_each(self.race, traj)[0]
+
+
+def protocol(race_name: str, names: Sequence[str] = optimizers.SLIDES, steps: int = STEPS) -> tuning.Comparison:
+    """The comparison protocol on race ``race_name``: tuned on :data:`TUNE_STARTS`, judged on :data:`EVAL_STARTS`.
+
+    Notebook 09 prints it; notebook 10 sets it beside the digits network's. The same
+    grids as :func:`sweep` (:data:`LRS`, :data:`EPSILONS`).
+    """
+    return tuning.compare(names, Start(race_name, steps), tune_seeds=TUNE_STARTS, eval_seeds=EVAL_STARTS)
 
 
 def _short(x: float) -> str:

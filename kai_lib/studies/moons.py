@@ -204,7 +204,7 @@ class BoundaryAnimation(FrameAnimation):
         loss_ax.minorticks_off()
         loss_ax.yaxis.tick_right()
         loss_ax.set_xlabel("epoch", fontsize=12, labelpad=1)
-        loss_ax.set_title("training loss", fontsize=13, pad=3)
+        loss_ax.set_title("training loss (log scale)", fontsize=13, pad=3)
         loss_ax.tick_params(labelsize=11)
         legend_slot = panels[-1] if len(self.runs) < len(panels) else loss_ax
         handles = [Line2D([], [], color=c.get_color(), lw=3) for c in self.curves.values()]  # not animated

@@ -38,10 +38,7 @@ from ..pictures.labels import label
 from ..runner import Trajectory, run
 from .basins import BasinMap, basin_map
 
-__all__ = ["Racers", "make_optimizer", "Race", "RACES", "race", "label", "Basins", "BASINS", "basins"]
-
-_CLASSES: dict[str, type[optimizers.Optimizer]] = {**optimizers.ALL, **optimizers.SECOND_ORDER}
-
+__all__ = ["Racers", "make_optimizer", "Race", "RACES", "race", "run_race", "label", "Basins", "BASINS", "basins"]
 
 def make_optimizer(name: str, surface: surfaces.Surface | None, line_search: bool = True,
                    **kwargs) -> optimizers.Optimizer:
@@ -50,13 +47,12 @@ def make_optimizer(name: str, surface: surfaces.Surface | None, line_search: boo
     ``"Newton"`` gets ``hessian_fn=surface.hessian``; ``"BFGS"`` and ``"L-BFGS"`` get
     ``loss_fn=surface`` when ``line_search`` (Armijo backtracking).
     """
-    if name not in _CLASSES:
-        raise KeyError(f"unknown optimizer {name!r}; known: {', '.join(_CLASSES)}")
-    if name == "Newton":
+    cls = optimizers.get(name)  # a KeyError listing the known names
+    if cls is optimizers.Newton:
         return optimizers.Newton(hessian_fn=surface.hessian, **kwargs)
-    if name in ("BFGS", "L-BFGS") and line_search:
-        return _CLASSES[name](loss_fn=surface, **kwargs)
-    return _CLASSES[name](**kwargs)
+    if cls in (optimizers.BFGS, optimizers.LBFGS) and line_search:
+        return cls(loss_fn=surface, **kwargs)
+    return cls(**kwargs)
 
 
 class Racers:
@@ -90,7 +86,7 @@ class Race(Racers):
     Attributes:
         surface: where they race.
         steps: how many steps every optimizer takes.
-        settings: optimizer name (a key of :data:`kai_lib.optimizers.ALL`) → its
+        settings: optimizer name (a key of :data:`kai_lib.optimizers.ALL` or ``AFTER_ADAM``) → its
             keyword hyperparameters; the race runs them in this order.
         title: the animation's title, as on the slide.
         caption: what the picture shows (Radford's caption, in our numbers).
@@ -230,6 +226,12 @@ RACES: dict[str, Race] = {
 }
 
 
+def run_race(r: Race) -> dict[str, Trajectory]:
+    """Run every optimizer of the race ``r`` from its start: ``{optimizer name: Trajectory}``, in its order."""
+    start = None if r.start is None else np.asarray(r.start, dtype=float)
+    return {opt_name: run(r.optimizer(opt_name), r.surface, start=start, steps=r.steps) for opt_name in r.settings}
+
+
 def race(name: str) -> dict[str, Trajectory]:
     """Run the race called ``name``: ``{optimizer name: Trajectory}``, in the slides' order.
 
@@ -238,9 +240,7 @@ def race(name: str) -> dict[str, Trajectory]:
     """
     if name not in RACES:
         raise KeyError(f"unknown race {name!r}; known: {', '.join(RACES)}")
-    r = RACES[name]
-    start = None if r.start is None else np.asarray(r.start, dtype=float)
-    return {opt_name: run(r.optimizer(opt_name), r.surface, start=start, steps=r.steps) for opt_name in r.settings}
+    return run_race(RACES[name])
 
 
 # --- basins of attraction ---------------------------------------------------------------------
