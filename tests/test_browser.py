@@ -387,8 +387,11 @@ def _where(name: str, cell: dict) -> str:
     return f"{name}, cell {cell['index'] + 1}{count} `{first[:60]}`"
 
 
-def _check_explorers(page, cell_node, where: str) -> list[str]:
-    """The explore() widget: sliders and a picture; a slider moved by keyboard redraws the picture."""
+def _check_explorers(page, cell_node, where: str, arrival: bool = False) -> list[str]:
+    """The explore() widget: sliders and a picture; a slider moved by keyboard redraws the picture.
+
+    With ``arrival`` (a deck's slide just arrived): the slider is then moved back, and the
+    picture drawn at the controls' values must be the picture that was there on arrival."""
     outputs = cell_node.locator(".jp-OutputArea-output")
     explorers = outputs.filter(has=page.locator("img.widget-image")).filter(has=page.locator(".widget-slider"))
     try:
@@ -422,6 +425,20 @@ def _check_explorers(page, cell_node, where: str) -> list[str]:
         except PlaywrightError:
             problems.append(f"{where}: moving slider '{label}' ({before_value} → {readout.inner_text()}) "
                             f"did not change the picture of explore widget {k + 1}")
+            continue
+        if not arrival:
+            continue
+        back = "ArrowLeft" if key == "ArrowRight" else "ArrowRight"
+        for _ in range(6):
+            if readout.inner_text() == before_value:
+                break
+            handle.press(back)
+        try:
+            page.wait_for_function("([img, src]) => img.src === src", arg=[image.element_handle(), before_src],
+                                   timeout=WIDGET_TIMEOUT)
+        except PlaywrightError:
+            problems.append(f"{where}: explore widget {k + 1}'s picture on arrival is not what its controls "
+                            f"draw: redrawn at the same values ('{label}' back at {before_value}) it differs")
     return problems
 
 
@@ -545,6 +562,51 @@ JS_SLIDE = JS_PANEL + """
     return out;
   }"""
 
+# What an instructor sees on one slide: the smallest body text and code (rendered px), the
+# words on screen, any code source or test marker showing, the slide number, the extent.
+JS_SEEN = JS_PANEL + """
+  ([path, number, total]) => {
+    const w = panelFor(path);
+    const cells = w.content.widgets.filter(c => c.node.classList.contains('jp-deck-mod-onscreen'));
+    const out = {body: Infinity, code: Infinity, small: '', words: 0, codeCells: [], marker: false, number: false,
+                 top: Infinity, bottom: -Infinity, left: Infinity, right: -Infinity};
+    const visible = e => e.getClientRects().length > 0 && getComputedStyle(e).visibility !== 'hidden';
+    const wordsIn = t => (t.match(/\\p{L}[\\p{L}\\p{N}_'’-]*/gu) || []).length;
+    for (const c of cells) {
+      const index = w.content.widgets.indexOf(c);
+      if (getComputedStyle(c.node, '::after').content.includes(`${number} / ${total}`)) out.number = true;
+      const input = c.node.querySelector('.jp-Cell-inputWrapper');
+      if (c.model.type === 'code' && input && visible(input)) out.codeCells.push(index);
+      for (const e of c.node.querySelectorAll('*')) {
+        if (!visible(e) || e.closest('mjx-container, .jp-InputPrompt, .jp-OutputPrompt')) continue;
+        const own = [...e.childNodes].filter(n => n.nodeType === 3 && n.textContent.trim())
+          .map(n => n.textContent).join(' ');
+        if (!own) continue;
+        const r = e.getBoundingClientRect();
+        out.top = Math.min(out.top, r.top); out.bottom = Math.max(out.bottom, r.bottom);
+        out.left = Math.min(out.left, r.left); out.right = Math.max(out.right, r.right);
+        if (own.includes('NBVAL')) out.marker = true;
+        const size = parseFloat(getComputedStyle(e).fontSize);
+        const isCode = e.closest('pre, code, .cm-content, .jupyter-widgets');
+        const kind = isCode ? 'code' : (e.closest('.jp-RenderedMarkdown') ? 'body' : null);
+        if (kind && size < out[kind]) { out[kind] = size; }
+        const printed = e.closest('.jp-OutputArea-output pre') && !(input && visible(input));
+        if (kind === 'body' || printed) out.words += wordsIn(own);
+        if (kind && size < 22 || kind === 'body' && size < 28) out.small = `${own.trim().slice(0, 40)} (${size} px)`;
+      }
+      for (const img of c.node.querySelectorAll('img')) {
+        if (!visible(img)) continue;
+        const r = img.getBoundingClientRect();
+        out.top = Math.min(out.top, r.top); out.bottom = Math.max(out.bottom, r.bottom);
+        out.left = Math.min(out.left, r.left); out.right = Math.max(out.right, r.right);
+      }
+    }
+    return out;
+  }"""
+#: Projector sizes and the words a slide may show (issue 21: a class, not a notebook cut into screens)
+DECK_BODY_PX, DECK_CODE_PX, DECK_WORDS = nbtools.DECK_TYPE["body"], nbtools.DECK_TYPE["code"], 45
+DECK_MINUTES: dict[str, tuple[int, float]] = {}  # slides and minutes per deck (printed at the end)
+
 
 def _focus_deck(page, name: str) -> None:
     """Command mode, focus on the active cell: where the deck's keys are bound."""
@@ -561,8 +623,35 @@ def _deck_screenshot(page, name: str, what: str) -> None:
     page.screenshot(path=SCREENSHOTS / f"{Path(name).stem}-deck-{what}.png", caret="initial")
 
 
-def _check_slide(page, name: str, number: int, slide: dict, cells: list[dict]) -> list[str]:
-    """One slide, as the deck shows it: rendered, typeset, within 1280 × 720, its live parts working."""
+def _check_seen(page, name: str, where: str, number: int, total: int, slide: dict) -> list[str]:
+    """What a marked deck promises on every slide: projector-sized text, few words, no code but
+    the code that is the lesson, no test marker, the slide number, nothing off the screen."""
+    seen = page.evaluate(JS_SEEN, [name, number, total])
+    problems = []
+    if seen["body"] < DECK_BODY_PX:
+        problems.append(f"{where}: body text {seen['body']:.1f} px, under {DECK_BODY_PX} px: {seen['small']}")
+    if seen["code"] < DECK_CODE_PX:
+        problems.append(f"{where}: code or printed output {seen['code']:.1f} px, under {DECK_CODE_PX} px: "
+                        f"{seen['small']}")
+    if seen["words"] > DECK_WORDS:
+        problems.append(f"{where}: {seen['words']} words on screen, more than {DECK_WORDS}")
+    if seen["marker"]:
+        problems.append(f"{where}: shows the test marker NBVAL_IGNORE_OUTPUT")
+    extra = [c + 1 for c in seen["codeCells"] if c not in slide["code"]]
+    if extra:
+        problems.append(f"{where}: shows the code of cell(s) {extra}, not marked as code that is the lesson")
+    if not seen["number"]:
+        problems.append(f"{where}: no slide number '{number} / {total}' on the screen")
+    if seen["bottom"] > DECK_VIEWPORT["height"] or seen["right"] > DECK_VIEWPORT["width"] or seen["top"] < 0:
+        problems.append(f"{where}: shows something at ({seen['left']:.0f}..{seen['right']:.0f}, "
+                        f"{seen['top']:.0f}..{seen['bottom']:.0f}), past the 1280 × 720 screen")
+    return problems
+
+
+def _check_slide(page, name: str, number: int, slide: dict, cells: list[dict], total: int = 0,
+                 marked: bool = False) -> list[str]:
+    """One slide, as the deck shows it: rendered, typeset, within 1280 × 720, its live parts working
+    (and, in a marked deck, :func:`_check_seen`)."""
     where = f"{name}, slide {number} ({slide['title'][:50] or 'cell ' + str(slide['index'] + 1)})"
     try:  # MathJax typesets asynchronously: give it a moment
         page.wait_for_function(JS_SLIDE.replace("return out;", "return out.problems.length === 0 && out;"),
@@ -579,6 +668,8 @@ def _check_slide(page, name: str, number: int, slide: dict, cells: list[dict]) -
         if height > DECK_VIEWPORT["height"] or width > DECK_VIEWPORT["width"]:
             problems.append(f"{where}: its content is {width:.0f} × {height:.0f} px, more than the "
                             f"{DECK_VIEWPORT['width']} × {DECK_VIEWPORT['height']} screen")
+    if marked:
+        problems += _check_seen(page, name, where, number, total, slide)
     for index in slide["cells"]:
         cell = cells[index]
         if cell["type"] != "code":
@@ -586,7 +677,7 @@ def _check_slide(page, name: str, number: int, slide: dict, cells: list[dict]) -
         node = page.locator(f'[data-kai-cell="{index}"]')
         code = "\n".join(line.split("#", 1)[0] for line in cell["source"].splitlines())
         if cell["explorers"] or EXPLORE_CALL.search(code):
-            problems += _check_explorers(page, node, f"{where} (sliders)")
+            problems += _check_explorers(page, node, f"{where} (sliders)", arrival=marked)
             if _deck_state(page, name)["active"] != slide["index"] and index == slide["index"]:
                 problems.append(f"{where}: the slider's arrow keys also moved the deck off the slide")
         if cell["players"] or SHOW_CALL.search(code):
@@ -596,7 +687,9 @@ def _check_slide(page, name: str, number: int, slide: dict, cells: list[dict]) -
 
 def _deck_pass(page, name: str, path: Path, cells: list[dict]) -> list[str]:
     """Start the deck, step through every slide with → and check each; the problems found."""
-    slides = nbtools.deck(nbformat.read(path, as_version=4))
+    nb = nbformat.read(path, as_version=4)
+    slides, marked = nbtools.deck(nb), nbtools.has_marks(nb)
+    DECK_MINUTES[name] = (len(slides), sum(s["minutes"] for s in slides))
     shown_cells = [i for s in slides for i in s["cells"]]
     slide_of = {i: n for n, s in enumerate(slides) for i in s["cells"]}
     problems, shots = [], {}
@@ -619,12 +712,14 @@ def _deck_pass(page, name: str, path: Path, cells: list[dict]) -> list[str]:
             if n is None:
                 problems.append(f"{name}: the deck stopped on cell {state['active'] + 1}, which the cut hides")
                 break
+            if marked and visited and visited[-1] == n:
+                problems.append(f"{name}: a → on slide {n + 1} did not change what is shown")
             if not visited or visited[-1] != n:
                 if visited and n != visited[-1] + 1:
                     problems.append(f"{name}: → went from slide {visited[-1] + 1} to slide {n + 1}")
                 visited.append(n)
                 slide = slides[n]
-                problems += _check_slide(page, name, n + 1, slide, cells)
+                problems += _check_slide(page, name, n + 1, slide, cells, len(slides), marked)
                 for what, wanted in (("first", n == 0), ("animation", slide["live"] == "animation"),
                                      ("sliders", slide["live"] == "sliders")):
                     if wanted and what not in shots:
@@ -664,6 +759,8 @@ def report_deck_times():
         total = sum(DECK_TIMES.values())
         print(f"\ndeck pass: {total:.1f} s for {len(DECK_TIMES)} notebooks "
               + ", ".join(f"{Path(k).stem[:2]} {v:.1f} s" for k, v in DECK_TIMES.items()))
+        for name, (count, minutes) in DECK_MINUTES.items():
+            print(f"deck {Path(name).stem}: {count} slides, {minutes:.0f} minutes by nbtools' rule")
 
 
 @pytest.mark.parametrize("notebook", NOTEBOOKS, ids=lambda p: p.stem)
