@@ -13,9 +13,26 @@ added. ``execute`` runs each notebook headless with animations as small GIFs
 ``nbstripout --keep-output --keep-count`` (which keeps the cut), which is what gets committed.
 
 The presentation cut is the standard ``slideshow.slide_type`` cell metadata that
-JupyterLab's deck mode (``jupyterlab-slideshow``) reads; :func:`presentation_cut`
-derives it from the template's structure and from how tall each cell is on a
-1280 × 720 screen (:func:`cell_height`), so it stays right when cells change.
+JupyterLab's deck mode (``jupyterlab-slideshow``) reads. It is derived, never edited by hand:
+
+**From marks** (:func:`with_marked_slides`). One source, two readings: the notebook is the
+reading text, and a tag on a cell (:data:`MARKS`: ``deck``, ``deck-head``, ``deck-lead``,
+``deck-math``, ``deck-code``) says that the cell is a slide and which part of it the slide
+shows. Everything else, the parts a mark leaves out and every unmarked markdown cell after
+it, is that slide's speaker notes (``nbtools notes`` prints them, one page per deck); set-up
+code is skipped, and a code cell's source (with any test marker in it) stays off its slide
+unless it is marked ``deck-code``. Marks are tags rather than slide-only cells because a
+tag changes no cell's source: the slides cannot drift from the text they are cut from, the
+reading view (and any other edition made from the notebook) shows nothing extra, and the
+notebooks merge cleanly with edits to their text. What a mark hides, and the projector
+typography (:data:`DECK_TYPE`), slide numbers and progress bar, are one stylesheet in the
+notebook's metadata, in the format of ``jupyterlab-fonts`` (the deck's own dependency, which
+applies it in presenting mode only): no extension of ours. A slide is one cell, so one →
+is one slide; its length is measured by :func:`slide_minutes`.
+
+**From structure** (:func:`presentation_cut`), for a notebook with no marks yet: the
+template's headings, live cells and how tall each cell is on a 1280 × 720 screen
+(:func:`cell_height`), as before marks existed.
 """
 
 from __future__ import annotations
@@ -458,7 +475,7 @@ def deck_styles() -> dict:
     projector typography (:data:`DECK_TYPE`), pictures no taller than the screen, code sources
     off the slides unless marked ``deck-code``, and each markdown mark's hidden parts."""
     t = DECK_TYPE
-    tagged = "& .jp-Cell[data-jpf-cell-tags*=',{},']"
+    tagged = "& .jp-Cell[data-jpf-cell-tags*='{}']"  # no commas: JSS splits a selector at them
     md = " .jp-RenderedMarkdown > "
     text = ":not(h1):not(h2):not(h3):not(h4):not(h5):not(h6)"  # every block but a heading
     rules = {
@@ -469,23 +486,25 @@ def deck_styles() -> dict:
         "& .jp-RenderedHTMLCommon": {"font-size": f"{t['body']}px"},
         "& .jp-RenderedHTMLCommon table, & .jp-RenderedHTMLCommon td, & .jp-RenderedHTMLCommon th":
             {"font-size": f"{t['body']}px"},
+        "& .jp-RenderedHTMLCommon kbd": {"font-size": "1em"},
         "& .jp-RenderedHTMLCommon h1": {"font-size": f"{t['h1']}px"},
         "& .jp-RenderedHTMLCommon h2": {"font-size": f"{t['h2']}px"},
         "& .jp-RenderedHTMLCommon h3": {"font-size": f"{t['h3']}px"},
         "& .jp-RenderedHTMLCommon h4": {"font-size": f"{t['h4']}px"},
         "& .jp-RenderedHTMLCommon code, & .jp-OutputArea-output pre, & .jp-OutputArea-output pre *":
             {"font-size": f"{t['code']}px"},
+        # a long line of code wraps rather than scroll sideways off the screen
+        "& .jp-OutputArea-output pre, & .jp-Cell .cm-content": {"white-space": "pre-wrap", "word-break": "break-word"},
         "& .jp-RenderedImage img, & .jp-RenderedHTMLCommon img.jp-needs-light-background":
             {"max-height": f"{PICTURE_MAX}px", "width": "auto", "max-width": "100%"},
         "& .jp-RenderedHTMLCommon img[id^='_anim_img']": {"max-height": f"{PLAYER_MAX}px", "width": "auto"},
         "& .jp-InputPrompt, & .jp-OutputPrompt, & .jp-Collapser": {"display": "none !important"},
         "& .jp-RenderedHTMLCommon a.jp-InternalAnchorLink": {"display": "none"},
-        **_hide("& .jp-CodeCell:not([data-jpf-cell-tags*=',deck-code,']) .jp-Cell-inputWrapper"),
+        **_hide("& .jp-CodeCell:not([data-jpf-cell-tags*='deck-code']) .jp-Cell-inputWrapper"),
         **_hide(tagged.format("deck-head") + md + text),
         **_hide(tagged.format("deck-math") + md + text
                 + ":not(mjx-container):not(p:has(> mjx-container[display='true']))"),
-        **_hide(tagged.format("deck-lead") + md + text + ":not(p:first-of-type)"),
-        **_hide(tagged.format("deck-lead") + md + "p ~ p"),
+        **_hide(tagged.format("deck-lead") + md + text + " ~ " + text),  # a block after the first
     }
     return {"styles": {"": {PRESENTING: rules}}}
 
@@ -656,6 +675,37 @@ def print_deck_summary(folder: Path = NOTEBOOKS, too_tall: bool = False) -> None
     total = sum(r["minutes"] for r in rows)
     print(f"{'all':<28} {sum(r['slides'] for r in rows):>6} {sum(r['words'] for r in rows):>6} {total:>8.0f}"
           f"   (about {total / 60:.1f} hours)")
+
+
+def course_plan(folder: Path = NOTEBOOKS, budget: float = DECK_MINUTES) -> list[list[dict]]:
+    """The lessons' decks, in order, packed into classes: a class takes the next decks while
+    their minutes (:func:`slide_minutes`) add up to at most ``budget``; a deck longer than
+    ``budget`` is a class of its own."""
+    classes: list[list[dict]] = []
+    for row in deck_summary(folder):
+        if classes and sum(r["minutes"] for r in classes[-1]) + row["minutes"] <= budget:
+            classes[-1].append(row)
+        else:
+            classes.append([row])
+    return classes
+
+
+def print_course_plan(class_minutes: int = 50, folder: Path = NOTEBOOKS) -> None:
+    """The presenter's plan: which decks make which class of ``class_minutes``, with the
+    minutes each deck takes by the rule (printed first) and the minutes to spare."""
+    if not isinstance(class_minutes, int) or class_minutes <= 0:
+        raise ValueError(f"class_minutes must be a positive whole number of minutes, got {class_minutes!r}")
+    pace = PACE
+    print(f"rule: {pace['slide']} min a slide + words on screen at {pace['words_per_minute']} a minute"
+          f" + {pace['picture']} a picture + {pace['code']} code + {pace['sliders']} sliders"
+          f" + an animation played {pace['animation_plays']} times + {pace['animation']}")
+    print(f"{'class':>5}  {'decks':<8} {'slides':>6} {'minutes':>7} {'spare':>5}")
+    for n, decks in enumerate(course_plan(folder, budget=min(DECK_MINUTES, class_minutes)), 1):
+        minutes = sum(r["minutes"] for r in decks)
+        names = " + ".join(r["notebook"][:2] for r in decks)
+        unmarked = "  (not yet marked)" if not all(r["marked"] for r in decks) else ""
+        print(f"{n:>5}  {names:<8} {sum(r['slides'] for r in decks):>6} {minutes:>7.0f} "
+              f"{class_minutes - minutes:>5.0f}{unmarked}")
 
 
 def notes_page(path: Path) -> str:
