@@ -403,10 +403,6 @@ def _check_explorers(page, cell_node, where: str, arrival: bool = False) -> list
         widget = explorers.nth(k)
         image = widget.locator("img.widget-image").first
         slider = widget.locator(".widget-slider").first
-        if arrival:  # a whole-number slider (steps): three presses there and back give the very same value
-            whole = widget.locator(".widget-slider").filter(
-                has=page.locator(".widget-readout", has_text=re.compile(r"^\s*-?\d+\s*$")))
-            slider = whole.first if whole.count() else slider
         label = slider.locator(".widget-label").first.inner_text().strip() or "the first slider"
         handle, readout = slider.locator(".noUi-handle").first, slider.locator(".widget-readout").first
         try:
@@ -414,7 +410,10 @@ def _check_explorers(page, cell_node, where: str, arrival: bool = False) -> list
         except PlaywrightError:
             problems.append(f"{where}: explore widget {k + 1} shows no picture")
             continue
+        if arrival:
+            _settled(page, image)
         before_src, before_value = image.get_attribute("src"), readout.inner_text()
+        arrival_src = before_src
         for key in ("ArrowRight", "ArrowLeft"):  # left if the slider already sits at its maximum
             for _ in range(3):
                 handle.press(key)
@@ -432,15 +431,35 @@ def _check_explorers(page, cell_node, where: str, arrival: bool = False) -> list
             continue
         if not arrival:
             continue
-        for _ in range(3):  # back as many presses: the readout rounds, the value must be the same
-            handle.press("ArrowLeft" if key == "ArrowRight" else "ArrowRight")
-        try:
-            page.wait_for_function("([img, src]) => img.src === src", arg=[image.element_handle(), before_src],
-                                   timeout=WIDGET_TIMEOUT)
-        except PlaywrightError:
+        # Back to the arrival values (as many presses back), then one press there and back: the two
+        # pictures drawn at the arrival values must agree (the redraw is repeatable) and be the arrival picture.
+        back = "ArrowLeft" if key == "ArrowRight" else "ArrowRight"
+        drawn = []
+        for presses in ([back] * 3, [key, back]):
+            for press in presses:
+                handle.press(press)
+            _settled(page, image)
+            drawn.append(image.get_attribute("src"))
+        if drawn[0] != drawn[1]:
+            problems.append(f"{where}: explore widget {k + 1} draws two different pictures at the same values "
+                            f"('{label}' at {readout.inner_text()}): its picture cannot be checked against "
+                            "its controls")
+        elif drawn[0] != arrival_src:
             problems.append(f"{where}: explore widget {k + 1}'s picture on arrival is not what its controls "
-                            f"draw: redrawn at the same values ('{label}' back at {before_value}) it differs")
+                            f"draw ('{label}' at {readout.inner_text()}): redrawn at the same values it differs")
     return problems
+
+
+def _settled(page, image, quiet: float = 1.0, limit: float = 20.0) -> None:
+    """Wait until the picture has not changed for ``quiet`` seconds (a redraw may still be on its way)."""
+    start, last, since = time.perf_counter(), image.get_attribute("src"), time.perf_counter()
+    while time.perf_counter() - start < limit:
+        time.sleep(0.1)
+        src = image.get_attribute("src")
+        if src != last:
+            last, since = src, time.perf_counter()
+        elif time.perf_counter() - since >= quiet:
+            return
 
 
 def _check_players(page, cell_node, where: str) -> list[str]:
@@ -682,6 +701,14 @@ def _check_slide(page, name: str, number: int, slide: dict, cells: list[dict], t
             if _deck_state(page, name)["active"] != slide["index"] and index == slide["index"]:
                 problems.append(f"{where}: the slider's arrow keys also moved the deck off the slide")
         if cell["players"] or SHOW_CALL.search(code):
+            if marked:  # it plays by itself when its slide arrives
+                frame = node.locator("img[id^=_anim_img]").first
+                try:
+                    before = frame.get_attribute("src", timeout=WIDGET_TIMEOUT)
+                    page.wait_for_function("([img, src]) => img.src !== src", arg=[frame.element_handle(), before],
+                                           timeout=5_000)
+                except PlaywrightError:
+                    problems.append(f"{where}: the animation did not start by itself when its slide arrived")
             problems += _check_players(page, node, f"{where} (animation)")
     return problems
 

@@ -482,7 +482,7 @@ def deck_styles() -> dict:
         "--jp-content-font-size1": f"{t['body']}px", "--jp-content-line-height": "1.45",
         "--jp-code-font-size": f"{t['code']}px", "--jp-code-line-height": "1.35",
         "--jp-widgets-font-size": f"{t['code']}px", "--jp-widgets-inline-height": "40px",
-        "--jp-widgets-inline-label-width": "150px",
+        "--jp-widgets-inline-label-width": "190px",
         "& .jp-RenderedHTMLCommon": {"font-size": f"{t['body']}px"},
         "& .jp-RenderedHTMLCommon table, & .jp-RenderedHTMLCommon td, & .jp-RenderedHTMLCommon th":
             {"font-size": f"{t['body']}px"},
@@ -494,7 +494,8 @@ def deck_styles() -> dict:
         "& .jp-RenderedHTMLCommon code, & .jp-OutputArea-output pre, & .jp-OutputArea-output pre *":
             {"font-size": f"{t['code']}px"},
         # a long line of code wraps rather than scroll sideways off the screen
-        "& .jp-OutputArea-output pre, & .jp-Cell .cm-content": {"white-space": "pre-wrap", "word-break": "break-word"},
+        "& .jp-OutputArea-output pre, & .jp-Cell .cm-content, & .jp-Cell .cm-line":
+            {"white-space": "pre-wrap !important", "word-break": "break-word"},
         "& .jp-RenderedImage img, & .jp-RenderedHTMLCommon img.jp-needs-light-background":
             {"max-height": f"{PICTURE_MAX}px", "width": "auto", "max-width": "100%"},
         "& .jp-RenderedHTMLCommon img[id^='_anim_img']": {"max-height": f"{PLAYER_MAX}px", "width": "auto"},
