@@ -411,9 +411,8 @@ def _check_explorers(page, cell_node, where: str, arrival: bool = False) -> list
             problems.append(f"{where}: explore widget {k + 1} shows no picture")
             continue
         if arrival:
-            _settled(page, image)
+            problems += _check_arrival(page, widget, image, f"{where}: explore widget {k + 1}")
         before_src, before_value = image.get_attribute("src"), readout.inner_text()
-        arrival_src = before_src
         for key in ("ArrowRight", "ArrowLeft"):  # left if the slider already sits at its maximum
             for _ in range(3):
                 handle.press(key)
@@ -429,25 +428,39 @@ def _check_explorers(page, cell_node, where: str, arrival: bool = False) -> list
             problems.append(f"{where}: moving slider '{label}' ({before_value} → {readout.inner_text()}) "
                             f"did not change the picture of explore widget {k + 1}")
             continue
-        if not arrival:
-            continue
-        # Back to the arrival values (as many presses back), then one press there and back: the two
-        # pictures drawn at the arrival values must agree (the redraw is repeatable) and be the arrival picture.
-        back = "ArrowLeft" if key == "ArrowRight" else "ArrowRight"
-        drawn = []
-        for presses in ([back] * 3, [key, back]):
-            for press in presses:
-                handle.press(press)
-            _settled(page, image)
-            drawn.append(image.get_attribute("src"))
-        if drawn[0] != drawn[1]:
-            problems.append(f"{where}: explore widget {k + 1} draws two different pictures at the same values "
-                            f"('{label}' at {readout.inner_text()}): its picture cannot be checked against "
-                            "its controls")
-        elif drawn[0] != arrival_src:
-            problems.append(f"{where}: explore widget {k + 1}'s picture on arrival is not what its controls "
-                            f"draw ('{label}' at {readout.inner_text()}): redrawn at the same values it differs")
     return problems
+
+
+def _check_arrival(page, widget, image, where: str) -> list[str]:
+    """The picture a widget shows when its slide arrives is the picture its controls draw.
+
+    A whole-number slider is moved three presses and back (exactly the same values again:
+    a float slider's steps need not add up exactly), then one press and back: both pictures
+    drawn at the arrival values must be the arrival picture."""
+    whole = widget.locator(".widget-slider").filter(
+        has=page.locator(".widget-readout", has_text=re.compile(r"^\s*-?\d+\s*$")))
+    if not whole.count():
+        return [f"{where}: no whole-number slider to redraw it at its arrival values with"]
+    slider = whole.first
+    label = slider.locator(".widget-label").first.inner_text().strip()
+    handle, readout = slider.locator(".noUi-handle").first, slider.locator(".widget-readout").first
+    _settled(page, image)
+    arrival, value = image.get_attribute("src"), readout.inner_text()
+    drawn = []
+    for there, back in ((["ArrowRight"] * 3, ["ArrowLeft"] * 3), (["ArrowRight"], ["ArrowLeft"])):
+        for press in there + back:
+            handle.press(press)
+        _settled(page, image)
+        drawn.append(image.get_attribute("src"))
+    if readout.inner_text() != value:
+        return [f"{where}: slider '{label}' did not come back to {value} (shows {readout.inner_text()})"]
+    if drawn[0] != drawn[1]:
+        return [f"{where}: draws two different pictures at the same values ('{label}' at {value}): "
+                "its picture cannot be checked against its controls"]
+    if drawn[0] != arrival:
+        return [f"{where}: its picture on arrival is not what its controls draw: redrawn at the same "
+                f"values ('{label}' moved and back to {value}) it differs"]
+    return []
 
 
 def _settled(page, image, quiet: float = 1.0, limit: float = 20.0) -> None:
@@ -724,13 +737,15 @@ def _deck_pass(page, name: str, path: Path, cells: list[dict]) -> list[str]:
     start = time.perf_counter()
     page.set_viewport_size(DECK_VIEWPORT)
     try:
+        # from the first slide's cell, as the presenter's page says: a deck started on a skipped
+        # cell (the navigation line) may show nothing when another deck ran before it in the tab
         page.evaluate(JS_PANEL + """
-          async (path) => {
+          async ([path, first]) => {
             const w = panelFor(path);
             window.jupyterapp.shell.activateById(w.id);
-            w.content.activeCellIndex = 0;
+            w.content.activeCellIndex = first;
             await window.jupyterapp.commands.execute('deck:start');
-          }""", name)
+          }""", [name, slides[0]["index"]])
         page.wait_for_function(JS_DECK_STATE.replace("return {", "const s = {").replace(
             "};\n  }", "}; return s.deck && s.presenting && s.onscreen.length > 0;\n  }"), arg=name)
         visited = []
