@@ -13,6 +13,14 @@ screen:
   its step button ("Next frame") shows another frame;
 - a screenshot of the notebook is saved as ``build/screenshots/NN-name.png``.
 
+Then it presents the notebook as a deck at 1280 × 720 (``_deck_pass``), in the classroom style
+an instructor presents in, and checks every slide as the back row sees it: body text at least
+28 px and code at least 22 px, at most 45 words, no code but the code marked as the lesson and
+no test marker, the slide number on screen, nothing past the screen, every → a new slide, each
+animation playing by itself on arrival and each widget's picture what its controls draw. It
+prints each deck's slides and minutes (with ``-s``); ``KAI_LIB_DECK_SCREENSHOTS=1`` saves every
+slide as ``build/screenshots/NN-name-deck-slide-N.png``.
+
 One JupyterLab server and one browser serve every notebook (module-scoped fixtures),
 with JupyterLab open in two tabs: while one notebook is checked, the next one already
 runs in the other tab. The server runs in its own process group and is stopped, with
@@ -165,6 +173,9 @@ def lab(tmp_path_factory):
     env = {**os.environ, "JUPYTER_CONFIG_DIR": str(tmp / "config"), "JUPYTER_DATA_DIR": str(tmp / "data"),
            "JUPYTER_RUNTIME_DIR": str(tmp / "runtime"), "IPYTHONDIR": str(tmp / "ipython")}
     env.pop("KAI_LIB_ANIMATION", None)  # live players, as a learner gets them, not the committed GIFs
+    # the pictures as an instructor presents them (README, "In class"): the decks are checked in the
+    # projector style; KAI_LIB_STYLE=notebook in the environment checks the reading style instead
+    env["KAI_LIB_STYLE"] = os.environ.get("KAI_LIB_STYLE") or "classroom"
     cmd = [sys.executable, "-m", "jupyterlab", "--no-browser", "--ip=127.0.0.1", f"--port={port}",
            "--port-retries=0", f"--IdentityProvider.token={token}", f"--ServerApp.root_dir={NOTEBOOK_DIR}",
            "--ServerApp.terminals_enabled=False", "--LabApp.expose_app_in_browser=True",
@@ -763,7 +774,7 @@ def _deck_pass(page, name: str, path: Path, cells: list[dict]) -> list[str]:
                 visited.append(n)
                 slide = slides[n]
                 found = _check_slide(page, name, n + 1, slide, cells, len(slides), marked)
-                if found:  # what the instructor would see, for whoever fixes it
+                if found or os.environ.get("KAI_LIB_DECK_SCREENSHOTS"):  # what the instructor sees
                     _deck_screenshot(page, name, f"slide-{n + 1}")
                 problems += found
                 for what, wanted in (("first", n == 0), ("animation", slide["live"] == "animation"),
