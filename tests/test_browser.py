@@ -456,13 +456,13 @@ def _check_arrival(page, widget, image, where: str) -> list[str]:
     label = slider.locator(".widget-label").first.inner_text().strip()
     handle, readout = slider.locator(".noUi-handle").first, slider.locator(".widget-readout").first
     _settled(page, image)
-    arrival, value = image.get_attribute("src"), readout.inner_text()
+    arrival, value = _picture(page, image), readout.inner_text()
     drawn = []
     for there, back in ((["ArrowRight"] * 3, ["ArrowLeft"] * 3), (["ArrowRight"], ["ArrowLeft"])):
         for press in there + back:
             handle.press(press)
         _settled(page, image)
-        drawn.append(image.get_attribute("src"))
+        drawn.append(_picture(page, image))
     if readout.inner_text() != value:
         return [f"{where}: slider '{label}' did not come back to {value} (shows {readout.inner_text()})"]
     if drawn[0] != drawn[1]:
@@ -472,6 +472,17 @@ def _check_arrival(page, widget, image, where: str) -> list[str]:
         return [f"{where}: its picture on arrival is not what its controls draw: redrawn at the same "
                 f"values ('{label}' moved and back to {value}) it differs"]
     return []
+
+
+def _picture(page, image) -> str:
+    """What a widget's picture shows: its bytes' length and hash (its src is a new blob: URL at
+    every redraw, whatever it holds)."""
+    return page.evaluate("""async img => {
+      const bytes = new Uint8Array(await (await fetch(img.src)).arrayBuffer());
+      let h = 0;
+      for (const b of bytes) h = (Math.imul(h, 31) + b) | 0;
+      return `${bytes.length}:${h}`;
+    }""", image.element_handle())
 
 
 def _settled(page, image, quiet: float = 1.0, limit: float = 20.0) -> None:
