@@ -450,17 +450,23 @@ def _check_arrival(page, widget, image, where: str) -> list[str]:
     drawn at the arrival values must be the arrival picture."""
     whole = widget.locator(".widget-slider").filter(
         has=page.locator(".widget-readout", has_text=re.compile(r"^\s*-?\d+\s*$")))
-    if not whole.count():
-        return [f"{where}: no whole-number slider to redraw it at its arrival values with"]
+    if not whole.count():  # a float slider's presses need not add up to the very same value: not checkable
+        UNCHECKED.append(f"{where}: no whole-number slider, its arrival picture was not checked")
+        return []
     slider = whole.first
     label = slider.locator(".widget-label").first.inner_text().strip()
     handle, readout = slider.locator(".noUi-handle").first, slider.locator(".widget-readout").first
     _settled(page, image)
     arrival, value = _picture(page, image), readout.inner_text()
     drawn = []
-    for there, back in ((["ArrowRight"] * 3, ["ArrowLeft"] * 3), (["ArrowRight"], ["ArrowLeft"])):
-        for press in there + back:
-            handle.press(press)
+    for n in (3, 1):
+        for key in ("ArrowRight", "ArrowLeft"):  # away from the end the slider may sit at, and back
+            for _ in range(n):
+                handle.press(key)
+            if readout.inner_text() != value:
+                break
+        for _ in range(n):
+            handle.press("ArrowLeft" if key == "ArrowRight" else "ArrowRight")
         _settled(page, image)
         drawn.append(_picture(page, image))
     if readout.inner_text() != value:
@@ -661,6 +667,7 @@ JS_SEEN = JS_PANEL + """
 #: Projector sizes and the words a slide may show (issue 21: a class, not a notebook cut into screens)
 DECK_BODY_PX, DECK_CODE_PX, DECK_WORDS = nbtools.DECK_TYPE["body"], nbtools.DECK_TYPE["code"], 45
 DECK_MINUTES: dict[str, tuple[int, float]] = {}  # slides and minutes per deck (printed at the end)
+UNCHECKED: list[str] = []  # what the deck pass could not check (printed at the end)
 
 
 def _focus_deck(page, name: str) -> None:
@@ -829,6 +836,8 @@ def report_deck_times():
               + ", ".join(f"{Path(k).stem[:2]} {v:.1f} s" for k, v in DECK_TIMES.items()))
         for name, (count, minutes) in DECK_MINUTES.items():
             print(f"deck {Path(name).stem}: {count} slides, {minutes:.0f} minutes by nbtools' rule")
+        for line in UNCHECKED:
+            print(f"not checked: {line}")
 
 
 @pytest.mark.parametrize("notebook", NOTEBOOKS, ids=lambda p: p.stem)

@@ -487,7 +487,7 @@ def deck_styles() -> dict:
         "& .jp-RenderedHTMLCommon table, & .jp-RenderedHTMLCommon td, & .jp-RenderedHTMLCommon th":
             {"font-size": f"{t['body']}px"},
         "& .jp-RenderedHTMLCommon kbd": {"font-size": "1em"},
-        "& .jp-RenderedHTMLCommon mjx-container[display='true']": {"font-size": "92%"},  # a wide formula fits
+        "& .jp-RenderedHTMLCommon mjx-container[display='true']": {"font-size": "92% !important"},  # over MathJax's own
         "& .jp-RenderedHTMLCommon h1": {"font-size": f"{t['h1']}px"},
         "& .jp-RenderedHTMLCommon h2": {"font-size": f"{t['h2']}px"},
         "& .jp-RenderedHTMLCommon h3": {"font-size": f"{t['h3']}px"},
