@@ -29,6 +29,7 @@ $(STAMP): requirements.txt pyproject.toml
 ROOT_FLAG := $(if $(filter 0,$(shell id -u)),--allow-root,)
 
 lab: $(STAMP)
+	$(PY) -m kai_lib.tools.nbtools notes   # each deck's printable speaker notes, build/notes/
 	$(VENV)/bin/jupyter lab notebooks/ $(ROOT_FLAG)
 
 test: $(STAMP)

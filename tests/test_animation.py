@@ -1,6 +1,7 @@
 """Racing animations: set_data only, sub-sampled frames, divergence marks, GIFs and the player."""
 
 import io
+import re
 
 import matplotlib.pyplot as plt
 import numpy as np
@@ -269,3 +270,15 @@ def test_every_animation_stands_on_the_one_base():
         assert isinstance(anim, FrameAnimation)
         assert anim._n_steps == anim.steps_shown[-1] and len(list(anim.render_frames(dpi=20))) == len(anim.steps_shown)
         assert anim._init_func == anim._init and anim._blit  # FuncAnimation's set-up, done by the base
+
+
+def test_the_player_loops_and_plays_while_it_is_on_the_screen(race):
+    """On a slide the animation starts when its slide arrives (and pauses when it leaves)."""
+    s, trajs = race
+    html = show(animate(s, trajs, frames=5), mode="jshtml")._repr_html_()
+    loop = re.search(r'<input[^>]*value="loop"[^>]*>', html)
+    assert loop and "checked" in loop.group(0), "the player's loop button is not the one selected"
+    player_id = re.search(r'id="_anim_img(\w+)"', html).group(1)
+    script = html[html.rindex("<script>"):]
+    assert f'"_anim_img{player_id}"' in script and f'window["anim{player_id}"]' in script
+    assert "IntersectionObserver" in script and "play_animation" in script and "pause_animation" in script

@@ -13,6 +13,14 @@ screen:
   its step button ("Next frame") shows another frame;
 - a screenshot of the notebook is saved as ``build/screenshots/NN-name.png``.
 
+Then it presents the notebook as a deck at 1280 × 720 (``_deck_pass``), in the classroom style
+an instructor presents in, and checks every slide as the back row sees it: body text at least
+28 px and code at least 22 px, at most 45 words, no code but the code marked as the lesson and
+no test marker, the slide number on screen, nothing past the screen, every → a new slide, each
+animation playing by itself on arrival and each widget's picture what its controls draw. It
+prints each deck's slides and minutes (with ``-s``); ``KAI_LIB_DECK_SCREENSHOTS=1`` saves every
+slide as ``build/screenshots/NN-name-deck-slide-N.png``.
+
 One JupyterLab server and one browser serve every notebook (module-scoped fixtures),
 with JupyterLab open in two tabs: while one notebook is checked, the next one already
 runs in the other tab. The server runs in its own process group and is stopped, with
@@ -161,6 +169,9 @@ def lab(tmp_path_factory):
     env = {**os.environ, "JUPYTER_CONFIG_DIR": str(tmp / "config"), "JUPYTER_DATA_DIR": str(tmp / "data"),
            "JUPYTER_RUNTIME_DIR": str(tmp / "runtime"), "IPYTHONDIR": str(tmp / "ipython")}
     env.pop("KAI_LIB_ANIMATION", None)  # live players, as a learner gets them, not the committed GIFs
+    # the pictures as an instructor presents them (README, "In class"): the decks are checked in the
+    # projector style; KAI_LIB_STYLE=notebook in the environment checks the reading style instead
+    env["KAI_LIB_STYLE"] = os.environ.get("KAI_LIB_STYLE") or "classroom"
     cmd = [sys.executable, "-m", "jupyterlab", "--no-browser", "--ip=127.0.0.1", f"--port={port}",
            "--port-retries=0", f"--IdentityProvider.token={token}", f"--ServerApp.root_dir={NOTEBOOK_DIR}",
            "--ServerApp.terminals_enabled=False", "--LabApp.expose_app_in_browser=True",
@@ -383,8 +394,11 @@ def _where(name: str, cell: dict) -> str:
     return f"{name}, cell {cell['index'] + 1}{count} `{first[:60]}`"
 
 
-def _check_explorers(page, cell_node, where: str) -> list[str]:
-    """The explore() widget: sliders and a picture; a slider moved by keyboard redraws the picture."""
+def _check_explorers(page, cell_node, where: str, arrival: bool = False) -> list[str]:
+    """The explore() widget: sliders and a picture; a slider moved by keyboard redraws the picture.
+
+    With ``arrival`` (a deck's slide just arrived): the slider is then moved back, and the
+    picture drawn at the controls' values must be the picture that was there on arrival."""
     outputs = cell_node.locator(".jp-OutputArea-output")
     explorers = outputs.filter(has=page.locator("img.widget-image")).filter(has=page.locator(".widget-slider"))
     try:
@@ -403,6 +417,8 @@ def _check_explorers(page, cell_node, where: str) -> list[str]:
         except PlaywrightError:
             problems.append(f"{where}: explore widget {k + 1} shows no picture")
             continue
+        if arrival:
+            problems += _check_arrival(page, widget, image, f"{where}: explore widget {k + 1}")
         before_src, before_value = image.get_attribute("src"), readout.inner_text()
         for key in ("ArrowRight", "ArrowLeft"):  # left if the slider already sits at its maximum
             for _ in range(3):
@@ -418,7 +434,69 @@ def _check_explorers(page, cell_node, where: str) -> list[str]:
         except PlaywrightError:
             problems.append(f"{where}: moving slider '{label}' ({before_value} → {readout.inner_text()}) "
                             f"did not change the picture of explore widget {k + 1}")
+            continue
     return problems
+
+
+def _check_arrival(page, widget, image, where: str) -> list[str]:
+    """The picture a widget shows when its slide arrives is the picture its controls draw.
+
+    A whole-number slider is moved three presses and back (exactly the same values again:
+    a float slider's steps need not add up exactly), then one press and back: both pictures
+    drawn at the arrival values must be the arrival picture."""
+    whole = widget.locator(".widget-slider").filter(
+        has=page.locator(".widget-readout", has_text=re.compile(r"^\s*-?\d+\s*$")))
+    if not whole.count():  # a float slider's presses need not add up to the very same value: not checkable
+        UNCHECKED.append(f"{where}: no whole-number slider, its arrival picture was not checked")
+        return []
+    slider = whole.first
+    label = slider.locator(".widget-label").first.inner_text().strip()
+    handle, readout = slider.locator(".noUi-handle").first, slider.locator(".widget-readout").first
+    _settled(page, image)
+    arrival, value = _picture(page, image), readout.inner_text()
+    drawn = []
+    for n in (3, 1):
+        for key in ("ArrowRight", "ArrowLeft"):  # away from the end the slider may sit at, and back
+            for _ in range(n):
+                handle.press(key)
+            if readout.inner_text() != value:
+                break
+        for _ in range(n):
+            handle.press("ArrowLeft" if key == "ArrowRight" else "ArrowRight")
+        _settled(page, image)
+        drawn.append(_picture(page, image))
+    if readout.inner_text() != value:
+        return [f"{where}: slider '{label}' did not come back to {value} (shows {readout.inner_text()})"]
+    if drawn[0] != drawn[1]:
+        return [f"{where}: draws two different pictures at the same values ('{label}' at {value}): "
+                "its picture cannot be checked against its controls"]
+    if drawn[0] != arrival:
+        return [f"{where}: its picture on arrival is not what its controls draw: redrawn at the same "
+                f"values ('{label}' moved and back to {value}) it differs"]
+    return []
+
+
+def _picture(page, image) -> str:
+    """What a widget's picture shows: its bytes' length and hash (its src is a new blob: URL at
+    every redraw, whatever it holds)."""
+    return page.evaluate("""async img => {
+      const bytes = new Uint8Array(await (await fetch(img.src)).arrayBuffer());
+      let h = 0;
+      for (const b of bytes) h = (Math.imul(h, 31) + b) | 0;
+      return `${bytes.length}:${h}`;
+    }""", image.element_handle())
+
+
+def _settled(page, image, quiet: float = 1.0, limit: float = 20.0) -> None:
+    """Wait until the picture has not changed for ``quiet`` seconds (a redraw may still be on its way)."""
+    start, last, since = time.perf_counter(), image.get_attribute("src"), time.perf_counter()
+    while time.perf_counter() - start < limit:
+        time.sleep(0.1)
+        src = image.get_attribute("src")
+        if src != last:
+            last, since = src, time.perf_counter()
+        elif time.perf_counter() - since >= quiet:
+            return
 
 
 def _check_players(page, cell_node, where: str) -> list[str]:
@@ -541,6 +619,52 @@ JS_SLIDE = JS_PANEL + """
     return out;
   }"""
 
+# What an instructor sees on one slide: the smallest body text and code (rendered px), the
+# words on screen, any code source or test marker showing, the slide number, the extent.
+JS_SEEN = JS_PANEL + """
+  ([path, number, total]) => {
+    const w = panelFor(path);
+    const cells = w.content.widgets.filter(c => c.node.classList.contains('jp-deck-mod-onscreen'));
+    const out = {body: Infinity, code: Infinity, small: '', words: 0, codeCells: [], marker: false, number: false,
+                 top: Infinity, bottom: -Infinity, left: Infinity, right: -Infinity};
+    const visible = e => e.getClientRects().length > 0 && getComputedStyle(e).visibility !== 'hidden';
+    const wordsIn = t => (t.match(/\\p{L}[\\p{L}\\p{N}_'’-]*/gu) || []).length;
+    for (const c of cells) {
+      const index = w.content.widgets.indexOf(c);
+      if (getComputedStyle(c.node, '::after').content.includes(`${number} / ${total}`)) out.number = true;
+      const input = c.node.querySelector('.jp-Cell-inputWrapper');
+      if (c.model.type === 'code' && input && visible(input)) out.codeCells.push(index);
+      for (const e of c.node.querySelectorAll('*')) {
+        if (!visible(e) || e.closest('mjx-container, .jp-InputPrompt, .jp-OutputPrompt')) continue;
+        const own = [...e.childNodes].filter(n => n.nodeType === 3 && n.textContent.trim())
+          .map(n => n.textContent).join(' ');
+        if (!own) continue;
+        const r = e.getBoundingClientRect();
+        out.top = Math.min(out.top, r.top); out.bottom = Math.max(out.bottom, r.bottom);
+        out.left = Math.min(out.left, r.left); out.right = Math.max(out.right, r.right);
+        if (own.includes('NBVAL')) out.marker = true;
+        const size = parseFloat(getComputedStyle(e).fontSize);
+        const isCode = e.closest('pre, code, .cm-content, .jupyter-widgets');
+        const kind = isCode ? 'code' : (e.closest('.jp-RenderedMarkdown') ? 'body' : null);
+        if (kind && size < out[kind]) { out[kind] = size; }
+        const printed = e.closest('.jp-OutputArea-output pre') && !(input && visible(input));
+        if (kind === 'body' || printed) out.words += wordsIn(own);
+        if (kind && size < 22 || kind === 'body' && size < 28) out.small = `${own.trim().slice(0, 40)} (${size} px)`;
+      }
+      for (const img of c.node.querySelectorAll('img')) {
+        if (!visible(img)) continue;
+        const r = img.getBoundingClientRect();
+        out.top = Math.min(out.top, r.top); out.bottom = Math.max(out.bottom, r.bottom);
+        out.left = Math.min(out.left, r.left); out.right = Math.max(out.right, r.right);
+      }
+    }
+    return out;
+  }"""
+#: Projector sizes and the words a slide may show (issue 21: a class, not a notebook cut into screens)
+DECK_BODY_PX, DECK_CODE_PX, DECK_WORDS = nbtools.DECK_TYPE["body"], nbtools.DECK_TYPE["code"], 45
+DECK_MINUTES: dict[str, tuple[int, float]] = {}  # slides and minutes per deck (printed at the end)
+UNCHECKED: list[str] = []  # what the deck pass could not check (printed at the end)
+
 
 def _focus_deck(page, name: str) -> None:
     """Command mode, focus on the active cell: where the deck's keys are bound."""
@@ -557,8 +681,35 @@ def _deck_screenshot(page, name: str, what: str) -> None:
     page.screenshot(path=SCREENSHOTS / f"{Path(name).stem}-deck-{what}.png", caret="initial")
 
 
-def _check_slide(page, name: str, number: int, slide: dict, cells: list[dict]) -> list[str]:
-    """One slide, as the deck shows it: rendered, typeset, within 1280 × 720, its live parts working."""
+def _check_seen(page, name: str, where: str, number: int, total: int, slide: dict) -> list[str]:
+    """What a marked deck promises on every slide: projector-sized text, few words, no code but
+    the code that is the lesson, no test marker, the slide number, nothing off the screen."""
+    seen = page.evaluate(JS_SEEN, [name, number, total])
+    problems = []
+    if seen["body"] < DECK_BODY_PX:
+        problems.append(f"{where}: body text {seen['body']:.1f} px, under {DECK_BODY_PX} px: {seen['small']}")
+    if seen["code"] < DECK_CODE_PX:
+        problems.append(f"{where}: code or printed output {seen['code']:.1f} px, under {DECK_CODE_PX} px: "
+                        f"{seen['small']}")
+    if seen["words"] > DECK_WORDS:
+        problems.append(f"{where}: {seen['words']} words on screen, more than {DECK_WORDS}")
+    if seen["marker"]:
+        problems.append(f"{where}: shows the test marker NBVAL_IGNORE_OUTPUT")
+    extra = [c + 1 for c in seen["codeCells"] if c not in slide["code"]]
+    if extra:
+        problems.append(f"{where}: shows the code of cell(s) {extra}, not marked as code that is the lesson")
+    if not seen["number"]:
+        problems.append(f"{where}: no slide number '{number} / {total}' on the screen")
+    if seen["bottom"] > DECK_VIEWPORT["height"] or seen["right"] > DECK_VIEWPORT["width"] or seen["top"] < 0:
+        problems.append(f"{where}: shows something at ({seen['left']:.0f}..{seen['right']:.0f}, "
+                        f"{seen['top']:.0f}..{seen['bottom']:.0f}), past the 1280 × 720 screen")
+    return problems
+
+
+def _check_slide(page, name: str, number: int, slide: dict, cells: list[dict], total: int = 0,
+                 marked: bool = False) -> list[str]:
+    """One slide, as the deck shows it: rendered, typeset, within 1280 × 720, its live parts working
+    (and, in a marked deck, :func:`_check_seen`)."""
     where = f"{name}, slide {number} ({slide['title'][:50] or 'cell ' + str(slide['index'] + 1)})"
     try:  # MathJax typesets asynchronously: give it a moment
         page.wait_for_function(JS_SLIDE.replace("return out;", "return out.problems.length === 0 && out;"),
@@ -575,6 +726,8 @@ def _check_slide(page, name: str, number: int, slide: dict, cells: list[dict]) -
         if height > DECK_VIEWPORT["height"] or width > DECK_VIEWPORT["width"]:
             problems.append(f"{where}: its content is {width:.0f} × {height:.0f} px, more than the "
                             f"{DECK_VIEWPORT['width']} × {DECK_VIEWPORT['height']} screen")
+    if marked:
+        problems += _check_seen(page, name, where, number, total, slide)
     for index in slide["cells"]:
         cell = cells[index]
         if cell["type"] != "code":
@@ -582,30 +735,42 @@ def _check_slide(page, name: str, number: int, slide: dict, cells: list[dict]) -
         node = page.locator(f'[data-kai-cell="{index}"]')
         code = "\n".join(line.split("#", 1)[0] for line in cell["source"].splitlines())
         if cell["explorers"] or EXPLORE_CALL.search(code):
-            problems += _check_explorers(page, node, f"{where} (sliders)")
+            problems += _check_explorers(page, node, f"{where} (sliders)", arrival=marked)
             if _deck_state(page, name)["active"] != slide["index"] and index == slide["index"]:
                 problems.append(f"{where}: the slider's arrow keys also moved the deck off the slide")
         if cell["players"] or SHOW_CALL.search(code):
+            if marked:  # it plays by itself when its slide arrives
+                frame = node.locator("img[id^=_anim_img]").first
+                try:
+                    before = frame.get_attribute("src", timeout=WIDGET_TIMEOUT)
+                    page.wait_for_function("([img, src]) => img.src !== src", arg=[frame.element_handle(), before],
+                                           timeout=5_000)
+                except PlaywrightError:
+                    problems.append(f"{where}: the animation did not start by itself when its slide arrived")
             problems += _check_players(page, node, f"{where} (animation)")
     return problems
 
 
 def _deck_pass(page, name: str, path: Path, cells: list[dict]) -> list[str]:
     """Start the deck, step through every slide with → and check each; the problems found."""
-    slides = nbtools.deck(nbformat.read(path, as_version=4))
+    nb = nbformat.read(path, as_version=4)
+    slides, marked = nbtools.deck(nb), nbtools.has_marks(nb)
+    DECK_MINUTES[name] = (len(slides), sum(s["minutes"] for s in slides))
     shown_cells = [i for s in slides for i in s["cells"]]
     slide_of = {i: n for n, s in enumerate(slides) for i in s["cells"]}
     problems, shots = [], {}
     start = time.perf_counter()
     page.set_viewport_size(DECK_VIEWPORT)
     try:
+        # from the first slide's cell, as the presenter's page says: a deck started on a skipped
+        # cell (the navigation line) may show nothing when another deck ran before it in the tab
         page.evaluate(JS_PANEL + """
-          async (path) => {
+          async ([path, first]) => {
             const w = panelFor(path);
             window.jupyterapp.shell.activateById(w.id);
-            w.content.activeCellIndex = 0;
+            w.content.activeCellIndex = first;
             await window.jupyterapp.commands.execute('deck:start');
-          }""", name)
+          }""", [name, slides[0]["index"]])
         page.wait_for_function(JS_DECK_STATE.replace("return {", "const s = {").replace(
             "};\n  }", "}; return s.deck && s.presenting && s.onscreen.length > 0;\n  }"), arg=name)
         visited = []
@@ -615,12 +780,17 @@ def _deck_pass(page, name: str, path: Path, cells: list[dict]) -> list[str]:
             if n is None:
                 problems.append(f"{name}: the deck stopped on cell {state['active'] + 1}, which the cut hides")
                 break
+            if marked and visited and visited[-1] == n:
+                problems.append(f"{name}: a → on slide {n + 1} did not change what is shown")
             if not visited or visited[-1] != n:
                 if visited and n != visited[-1] + 1:
                     problems.append(f"{name}: → went from slide {visited[-1] + 1} to slide {n + 1}")
                 visited.append(n)
                 slide = slides[n]
-                problems += _check_slide(page, name, n + 1, slide, cells)
+                found = _check_slide(page, name, n + 1, slide, cells, len(slides), marked)
+                if found or os.environ.get("KAI_LIB_DECK_SCREENSHOTS"):  # what the instructor sees
+                    _deck_screenshot(page, name, f"slide-{n + 1}")
+                problems += found
                 for what, wanted in (("first", n == 0), ("animation", slide["live"] == "animation"),
                                      ("sliders", slide["live"] == "sliders")):
                     if wanted and what not in shots:
@@ -660,6 +830,10 @@ def report_deck_times():
         total = sum(DECK_TIMES.values())
         print(f"\ndeck pass: {total:.1f} s for {len(DECK_TIMES)} notebooks "
               + ", ".join(f"{Path(k).stem[:2]} {v:.1f} s" for k, v in DECK_TIMES.items()))
+        for name, (count, minutes) in DECK_MINUTES.items():
+            print(f"deck {Path(name).stem}: {count} slides, {minutes:.0f} minutes by nbtools' rule")
+        for line in UNCHECKED:
+            print(f"not checked: {line}")
 
 
 @pytest.mark.parametrize("notebook", NOTEBOOKS, ids=lambda p: p.stem)

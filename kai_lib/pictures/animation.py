@@ -18,6 +18,7 @@ from __future__ import annotations
 import base64
 import io
 import os
+import re
 import tempfile
 from collections.abc import Mapping
 from pathlib import Path
@@ -411,11 +412,29 @@ class _GIF:
                 "text/plain": f"<animation: GIF, {len(self.data) // 1024} KiB>"}
 
 
+#: Appended to a player: it plays (looping) while at least half its frame is on the screen and
+#: pauses when it leaves, so on a slide the animation starts when its slide arrives.
+_PLAY_WHEN_SEEN = """<script>
+(function () {
+  var start = function () {
+    var img = document.getElementById("_anim_img%(id)s"), anim = window["anim%(id)s"];
+    if (!img || !anim || !window.IntersectionObserver) { return setTimeout(start, 200); }
+    new IntersectionObserver(function (seen) {
+      seen.forEach(function (e) { if (e.isIntersecting) { anim.play_animation(); } else { anim.pause_animation(); } });
+    }, {threshold: 0.5}).observe(img);
+  };
+  setTimeout(start, 0);
+})();
+</script>"""
+
+
 class _Player:
-    """matplotlib's jshtml player (play / pause / step) for a notebook output."""
+    """matplotlib's jshtml player (play / pause / step) for a notebook output, looping, and
+    playing while it is on the screen (:data:`_PLAY_WHEN_SEEN`)."""
 
     def __init__(self, html: str):
-        self.html = html
+        found = re.search(r'id="_anim_img(\w+)"', html)
+        self.html = html + (_PLAY_WHEN_SEEN % {"id": found.group(1)} if found else "")
 
     def _repr_html_(self):
         return self.html
@@ -451,7 +470,7 @@ def show(anim: FuncAnimation, mode: str | None = None, dpi: int | None = None):
     try:
         if mode == "gif":
             return _GIF(gif_bytes(anim, dpi=dpi or styles.current().gif_dpi))
-        return _Player(jshtml(anim, dpi=dpi or styles.current().player_dpi))
+        return _Player(jshtml(anim, dpi=dpi or styles.current().player_dpi, default_mode="loop"))
     finally:
         plt.close(anim._fig)
 
