@@ -50,7 +50,7 @@ GRID: np.ndarray = 10.0 ** np.arange(-3.0, 1.01, 0.5)
 #: AdaDelta's ε, on a grid of the same size: 1e-8, 1e-7, …, 1.
 EPS_GRID: np.ndarray = 10.0 ** np.arange(-8.0, 0.01, 1.0)
 #: How the best value is chosen.
-CRITERION = "lowest mean final training loss over the seeds (a non-finite run counts as +inf)"
+CRITERION = "lowest mean final training loss over the seeds (a run that blew up counts as +inf)"
 
 
 @dataclass(frozen=True)
@@ -78,7 +78,7 @@ class Tuned:
         knob: ``"lr"``, or ``"eps"`` for AdaDelta.
         grid: the values tried.
         grid_loss: ``(len(grid), seeds)`` final training loss of each run (``inf`` if it
-            diverged).
+            blew up: see :func:`kai_lib.nn.train`).
         best_index: where the criterion picked.
         histories: the runs at the chosen value, one per seed.
         settings: the optimizer's other keyword arguments.
@@ -143,8 +143,13 @@ class Table(dict):
             (loss, loss_sd), (acc, acc_sd) = t.final_loss, t.test_accuracy
             knob = "η" if t.knob == "lr" else "ε"
             edge = "*" if t.at_edge else " "
-            line = (f"{name:10s} {knob} = {t.best:<7.2g}{edge} {loss:8.4f} ± {loss_sd:6.4f}  "
-                    f"{100 * acc:6.1f} ± {100 * acc_sd:3.1f} %")
+            blown = [h.blew_up_at for h in t.histories if h.blew_up]
+            if blown:   # every value blew up: its loss is the outcome, not a number to compare
+                line = (f"{name:10s} {knob} = {t.best:<7.2g}{edge} {'blew up':>17s}  "
+                        f"{'(epoch ' + str(min(blown)) + ')':>15s}")
+            else:
+                line = (f"{name:10s} {knob} = {t.best:<7.2g}{edge} {loss:8.4f} ± {loss_sd:6.4f}  "
+                        f"{100 * acc:6.1f} ± {100 * acc_sd:3.1f} %")
             lines.append(line + (f"  {t.seconds:6.2f}" if seconds else ""))
         if any(t.at_edge for t in self.values()):
             lines.append("* at the edge of its grid")
@@ -198,7 +203,7 @@ def tune(names: Sequence[str] = optimizers.SLIDES, budget: Budget = BUDGET, grid
         values = grid if grid is not None else (GRID if knob == "lr" else EPS_GRID)
         runs = [[_run(name, knob, v, settings.get(name, {}), budget, dataset, s) for s in budget.seeds]
                 for v in values]
-        grid_loss = np.array([[np.inf if h.diverged else h.loss_per_epoch[-1] for h in row] for row in runs])
+        grid_loss = np.array([[np.inf if h.blew_up else h.loss_per_epoch[-1] for h in row] for row in runs])
         best = int(np.argmin(grid_loss.mean(axis=1)))
         results[name] = Tuned(name, knob, np.asarray(values, dtype=float), grid_loss, best, tuple(runs[best]),
                               dict(settings.get(name, {})))
@@ -226,7 +231,7 @@ def batch_size_study(name: str = "SGD", batch_sizes: Sequence[int | None] = (1, 
         net = nn.MLP(list(BUDGET.sizes), activation=BUDGET.activation, seed=seed)
         runs = [nn.train(optimizers.get(name)(lr=lr), net, X_train, y_train,
                          epochs=E, batch_size=size, seed=seed, X_test=X_test, y_test=y_test) for lr in grid]
-        losses = [np.inf if h.diverged else h.loss_per_epoch[-1] for h in runs]
+        losses = [np.inf if h.blew_up else h.loss_per_epoch[-1] for h in runs]
         best = int(np.argmin(losses))
         out[size] = (float(grid[best]), runs[best])
     return out
