@@ -429,7 +429,7 @@ def _checked_data(net, X_train, y_train, X_test, y_test):
     y_train = net._check_y(y_train, len(X_train), "y_train")
     if (X_test is None) != (y_test is None):
         checks.fail("X_test and y_test", "given together (both or neither)",
-                    "X_test" if y_test is None else "y_test only")
+                    got="X_test only" if y_test is None else "y_test only")
     if X_test is not None:
         X_test = net._check_X(X_test, "X_test")
         y_test = net._check_y(y_test, len(X_test), "y_test")

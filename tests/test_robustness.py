@@ -414,7 +414,7 @@ def test_a_wrong_shape_from_grad_fn_names_it_and_leaves_the_state():
     opt = optimizers.Adam()
     opt.step(np.ones(2), lambda th: th)
     before = state_of(opt)
-    with pytest.raises(ValueError, match=r"grad_fn must return the gradient, shaped like its argument \(2,\); "
+    with pytest.raises(ValueError, match=r"grad_fn must return the gradient, shaped like its argument \(2,\), "
                                          r"got shape \(3,\)"):
         opt.step(np.ones(2), lambda th: np.ones(3))
     assert state_of(opt) == before and opt.t == 1

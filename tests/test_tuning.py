@@ -55,7 +55,7 @@ def test_diverged_runs_count_as_infinite_and_several_seeds_give_a_spread():
     assert t.final_loss[1] > 0 and len(t.histories) == 2
     with pytest.raises(ValueError, match="grid must be at least two finite values > 0"):
         tuning.tune(["SGD"], grid=[0.1, -1])
-    with pytest.raises(KeyError, match="unknown optimizer"):
+    with pytest.raises(KeyError, match="must be a known optimizer name"):
         tuning.tune(["Lion"])
 
 
