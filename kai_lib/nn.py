@@ -72,8 +72,10 @@ ACTIVATIONS = ("tanh", "relu")
 def _check_sizes(sizes) -> list[int]:
     """The layer widths: at least two integers >= 1, the last (the classes) >= 2."""
     allowed = "a list of at least two integers >= 1 (the last >= 2)"
-    if not isinstance(sizes, (list, tuple, np.ndarray)) or len(sizes) < 2:
-        checks.fail("sizes", allowed, sizes, wrong_type=not isinstance(sizes, (list, tuple, np.ndarray)))
+    if not isinstance(sizes, (list, tuple, np.ndarray)) or np.ndim(np.asarray(sizes, dtype=object)) != 1:
+        checks.fail("sizes", allowed, sizes, wrong_type=True)
+    if len(sizes) < 2:
+        checks.fail("sizes", allowed, sizes)
     try:
         out = [checks.integer("sizes", s, low=1) for s in sizes]   # a bool, a float, a string: refused
     except ValueError:
