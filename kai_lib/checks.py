@@ -62,9 +62,9 @@ def unknown(name: str, value, known: Iterable[str], what: str) -> NoReturn:
     >>> unknown("surface", "bael", ["beale", "saddle"], "surface")
     Traceback (most recent call last):
     ...
-    kai_lib.checks.UnknownName: surface must be a known surface name, one of beale, saddle; got 'bael'
+    kai_lib.checks.UnknownName: surface must be a known surface name (known: beale, saddle), got 'bael'
     """
-    raise UnknownName(f"{name} must be a known {what} name, one of {', '.join(known)}; got {value!r}")
+    raise UnknownName(f"{name} must be a known {what} name (known: {', '.join(known)}), got {value!r}")
 
 
 def shown(value, width: int = 60) -> str:

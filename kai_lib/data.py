@@ -192,7 +192,10 @@ def digits(test_size: float = 0.2, seed: int = 0) -> tuple[np.ndarray, np.ndarra
     X, y = _load_digits()
     # at least one image on each side: an empty split is refused, not returned as NaN pixels
     lowest, highest = 0.5 / len(X), 1 - 1.5 / len(X)
-    test_size = checks.number("test_size", test_size, low=lowest, high=highest, low_open=True)
+    test_size = checks.number("test_size", test_size)
+    if not lowest < test_size <= highest:
+        checks.fail("test_size", f"a fraction in (0, 1) that leaves at least one of the {len(X):,} images on each "
+                    f"side: in ({lowest:.2g}, {highest:.4g}]", test_size)
     order = np.random.default_rng(checks.seed("seed", seed)).permutation(len(X))
     n_test = int(round(test_size * len(X)))
     test, train = order[:n_test], order[n_test:]
