@@ -74,7 +74,7 @@ class Regression:
         ``batch_size = n`` is batch gradient descent, ``1`` is single-sample SGD.
         """
         batch_size = checks.integer("batch_size", batch_size, low=1, high=self.n)
-        rng = np.random.default_rng(checks.seed("seed", seed))
+        rng = np.random.default_rng(checks.integer("seed", seed, low=0))
         order, pos = rng.permutation(self.n), 0
 
         def grad_fn(theta):

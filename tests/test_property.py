@@ -494,9 +494,10 @@ def test_the_second_order_optimizers_run_or_name_the_argument(data):
     ok, opt = outcome(lambda: cls(**kwargs), list(kwargs))
     if not ok:
         return
-    ok, traj = outcome(lambda: run(opt, s, steps=data.draw(st.integers(0, 30))), list(kwargs))
+    steps = data.draw(st.integers(0, 30))
+    ok, traj = outcome(lambda: run(opt, s, steps=steps), list(kwargs))
     if ok:
-        assert_finite_trajectory(traj, traj.steps)
+        assert_finite_trajectory(traj, steps)
 
 
 @settings(max_examples=25)
