@@ -47,7 +47,7 @@ def make_optimizer(name: str, surface: surfaces.Surface | None, line_search: boo
     ``"Newton"`` gets ``hessian_fn=surface.hessian``; ``"BFGS"`` and ``"L-BFGS"`` get
     ``loss_fn=surface`` when ``line_search`` (Armijo backtracking).
     """
-    cls = optimizers.get(name)  # a KeyError listing the known names
+    cls = optimizers.get(name)  # an UnknownName listing the known names
     if cls is optimizers.Newton:
         return optimizers.Newton(hessian_fn=surface.hessian, **kwargs)
     if cls in (optimizers.BFGS, optimizers.LBFGS) and line_search:
