@@ -234,11 +234,11 @@ def _checked_minima(minima) -> dict[str, np.ndarray]:
     if not minima:
         checks.fail("minima", "at least one point", verb="hold", got="none")
     out = {}
-    for label, point in minima.items():
-        point = checks.points(f"minima[{label!r}]", point)
+    for name, point in minima.items():
+        point = checks.points(f"minima[{name!r}]", point)
         if point.shape != (2,):
-            checks.fail(f"minima[{label!r}]", "one point (x, y)", point)
-        out[label] = point
+            checks.fail(f"minima[{name!r}]", "one point (x, y)", point)
+        out[name] = point
     return out
 
 
@@ -319,8 +319,8 @@ def plot_basins(maps: Mapping[str, BasinMap] | BasinMap, axes=None, ncols: int |
     if not maps:
         checks.fail("maps", "at least one BasinMap", verb="hold", got="none")
     maps = dict(maps)
-    for label, m in maps.items():
-        checks.instance(f"maps[{label!r}]", m, BasinMap, "a BasinMap (from basin_map)")
+    for name, m in maps.items():
+        checks.instance(f"maps[{name!r}]", m, BasinMap, "a BasinMap (from basin_map)")
     first = next(iter(maps.values()))
     style = styles.current()
     if fontsize is None:

@@ -818,7 +818,7 @@ def _run(command: str, paths: list[Path]) -> int:
             print(f"presentation cut updated: {path.name}")
         print_deck_summary(too_tall=True)
         return 0
-    if args.command == "notes":
+    if command == "notes":
         (ROOT / "build" / "notes").mkdir(parents=True, exist_ok=True)
         for path in paths:
             out = ROOT / "build" / "notes" / f"{path.stem}.html"
