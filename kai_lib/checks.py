@@ -34,8 +34,8 @@ from typing import NoReturn
 
 import numpy as np
 
-__all__ = ["WrongType", "number", "integer", "count", "seed", "boolean", "choice", "limits", "size", "function",
-           "instance", "real_array", "points", "shown", "fail"]
+__all__ = ["WrongType", "UnknownName", "unknown", "number", "integer", "count", "seed", "boolean", "choice",
+           "limits", "size", "function", "instance", "real_array", "points", "shown", "fail"]
 
 
 class WrongType(TypeError, ValueError):
@@ -44,6 +44,27 @@ class WrongType(TypeError, ValueError):
     A ``TypeError`` as Python's convention has it, and a ``ValueError`` too, so that
     ``except ValueError`` catches every bad argument of kai_lib.
     """
+
+
+class UnknownName(KeyError, ValueError):
+    """A name that is not in a registry (a surface, an optimizer, a race).
+
+    A ``KeyError`` as a dict lookup's, and a ``ValueError`` too; its message lists the known names.
+    """
+
+    def __str__(self) -> str:  # KeyError would show the message in quotes
+        return str(self.args[0])
+
+
+def unknown(name: str, value, known: Iterable[str], what: str) -> NoReturn:
+    """Refuse ``value`` of argument ``name``, not one of the ``known`` names of ``what``.
+
+    >>> unknown("surface", "bael", ["beale", "saddle"], "surface")
+    Traceback (most recent call last):
+    ...
+    kai_lib.checks.UnknownName: surface must be a known surface name (known: beale, saddle), got 'bael'
+    """
+    raise UnknownName(f"{name} must be a known {what} name (known: {', '.join(known)}), got {value!r}")
 
 
 def shown(value, width: int = 60) -> str:
@@ -60,13 +81,15 @@ def shown(value, width: int = 60) -> str:
     return f"{text} (a {type(value).__name__})"
 
 
-def _fail(name: str, allowed: str, value, error: type[Exception] = ValueError, verb: str = "be") -> NoReturn:
-    raise error(f"{name} must {verb} {allowed}, got {shown(value)}")
+def _fail(name: str, allowed: str, value, error: type[Exception] = ValueError, verb: str = "be",
+          got: str | None = None) -> NoReturn:
+    raise error(f"{name} must {verb} {allowed}, got {shown(value) if got is None else got}")
 
 
-def fail(name: str, allowed: str, value, wrong_type: bool = False, verb: str = "be") -> NoReturn:
+def fail(name: str, allowed: str, value=None, wrong_type: bool = False, verb: str = "be",
+         got: str | None = None) -> NoReturn:
     """Refuse ``value`` of argument ``name`` in the house's words: ``"<name> must be <allowed>, got <value>"``
-    (``verb="have"``: ``"<name> must have <allowed>, ..."``).
+    (``verb="have"``: ``"<name> must have <allowed>, ..."``; ``got`` describes what came, instead of ``value``).
 
     For a check no helper here makes (a shape that depends on another argument, a relation
     between two arguments): a ``ValueError``, or a :class:`WrongType` with ``wrong_type=True``.
@@ -76,7 +99,7 @@ def fail(name: str, allowed: str, value, wrong_type: bool = False, verb: str = "
     ...
     ValueError: y must be one label per row of X, got [1, 2] (a list)
     """
-    _fail(name, allowed, value, WrongType if wrong_type else ValueError, verb)
+    _fail(name, allowed, value, WrongType if wrong_type else ValueError, verb, got)
 
 
 def _g(x: float) -> str:
@@ -160,10 +183,10 @@ def count(name: str, value, low: int, ceiling: int, why: str) -> int:
     The message states the ceiling and where it lives, so a typo (one zero too many) is
     refused before anything is allocated, in words the learner can act on:
 
-    >>> count("steps", 10**9, 0, 100_000, "kai_lib.runner.MAX_STEPS, a ceiling on the work of one run")
+    >>> count("steps", 10**9, 0, 100_000, "kai_lib.runner.MAX_STEPS, a ceiling on work")
     Traceback (most recent call last):
     ...
-    ValueError: steps must be at most 100,000 (kai_lib.runner.MAX_STEPS, a ceiling on the work of one run), got 1000000000
+    ValueError: steps must be at most 100,000 (kai_lib.runner.MAX_STEPS, a ceiling on work), got 1000000000
     """
     n = integer(name, value, low=low)
     if n > ceiling:

@@ -118,12 +118,10 @@ class Regression:
 
 def make_regression(n: int = 1000, w: float = 2.0, b: float = -1.0, noise: float = 0.5, seed: int = 0) -> Regression:
     """``n`` points x ~ N(0, 1), y = w·x + b + N(0, noise²), from ``seed``."""
-    n = checks.integer("n", n, low=2)
-    if n > MAX_ROWS:
-        raise ValueError(f"n must be at most {MAX_ROWS:,} (kai_lib.data.MAX_ROWS), got {n:,}")
+    n = checks.count("n", n, 2, MAX_ROWS, "kai_lib.data.MAX_ROWS, a ceiling on memory")
     w, b = checks.number("w", w), checks.number("b", b)
     noise = checks.number("noise", noise, low=0)
-    rng = np.random.default_rng(checks.integer("seed", seed, low=0))
+    rng = np.random.default_rng(checks.seed("seed", seed))
     x = rng.normal(size=n)
     y = w * x + b + noise * rng.normal(size=n)
     return Regression(x=x, y=y, theta_true=np.array([w, b], dtype=float))
@@ -158,10 +156,10 @@ def make_sparse_features(n: int = 2000, d: int = 40, exponent: float = 1.1, nois
     n = checks.integer("n", n, low=1)
     d = checks.integer("d", d, low=2)
     if n * d > MAX_ROWS:
-        raise ValueError(f"n × d must be at most {MAX_ROWS:,} (kai_lib.data.MAX_ROWS), got {n:,} × {d:,}")
+        checks.fail("n × d", f"at most {MAX_ROWS:,} (kai_lib.data.MAX_ROWS, a ceiling on memory)", got=f"{n:,} × {d:,}")
     exponent = checks.number("exponent", exponent, low=0, high=10)
     noise = checks.number("noise", noise, low=0)
-    rng = np.random.default_rng(checks.integer("seed", seed, low=0))
+    rng = np.random.default_rng(checks.seed("seed", seed))
     frequency = 0.9 / np.arange(1, d + 1) ** exponent
     X = (rng.random((n, d)) < frequency).astype(float)
     w_true = rng.normal(size=d)
@@ -191,10 +189,14 @@ def digits(test_size: float = 0.2, seed: int = 0) -> tuple[np.ndarray, np.ndarra
     The images ship inside scikit-learn's wheel (``sklearn.datasets.load_digits``, the
     UCI "Optical Recognition of Handwritten Digits" test set); nothing is downloaded.
     """
-    if not (isinstance(test_size, (int, float, np.floating)) and 0 < test_size < 1):
-        raise ValueError(f"test_size must be a fraction in (0, 1), got {test_size!r}")
     X, y = _load_digits()
-    order = np.random.default_rng(seed).permutation(len(X))
+    # at least one image on each side: an empty split is refused, not returned as NaN pixels
+    lowest, highest = 0.5 / len(X), 1 - 1.5 / len(X)
+    test_size = checks.number("test_size", test_size)
+    if not lowest < test_size <= highest:
+        checks.fail("test_size", f"a fraction in (0, 1) that leaves at least one of the {len(X):,} images on each "
+                    f"side: in ({lowest:.2g}, {highest:.4g}]", test_size)
+    order = np.random.default_rng(checks.seed("seed", seed)).permutation(len(X))
     n_test = int(round(test_size * len(X)))
     test, train = order[:n_test], order[n_test:]
     mean, std = X[train].mean(axis=0), X[train].std(axis=0)
@@ -210,11 +212,10 @@ def moons(n: int = 200, noise: float = 0.2, seed: int = 0) -> tuple[np.ndarray, 
     ``X`` has shape ``(n, 2)`` (roughly x ∈ [−1.5, 2.5], y ∈ [−1, 1.5]), ``y`` shape ``(n,)``.
     scikit-learn's ``make_moons(n_samples=n, noise=noise, random_state=seed)``.
     """
-    if not (isinstance(n, (int, np.integer)) and not isinstance(n, bool) and n >= 2):
-        raise ValueError(f"n must be an integer >= 2, got {n!r}")
-    if not (isinstance(noise, (int, float, np.floating)) and np.isfinite(noise) and noise >= 0):
-        raise ValueError(f"noise must be a finite number >= 0, got {noise!r}")
+    n = checks.count("n", n, 2, MAX_ROWS, "kai_lib.data.MAX_ROWS, a ceiling on memory")
+    noise = checks.number("noise", noise, low=0)
+    seed = checks.seed("seed", seed)
     from sklearn.datasets import make_moons
 
-    X, y = make_moons(n_samples=int(n), noise=float(noise), random_state=seed)
+    X, y = make_moons(n_samples=n, noise=noise, random_state=seed)
     return X.astype(float), y.astype(np.intp)

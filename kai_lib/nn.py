@@ -72,8 +72,10 @@ ACTIVATIONS = ("tanh", "relu")
 def _check_sizes(sizes) -> list[int]:
     """The layer widths: at least two integers >= 1, the last (the classes) >= 2."""
     allowed = "a list of at least two integers >= 1 (the last >= 2)"
-    if not isinstance(sizes, (list, tuple, np.ndarray)) or len(sizes) < 2:
-        checks.fail("sizes", allowed, sizes, wrong_type=not isinstance(sizes, (list, tuple, np.ndarray)))
+    if not isinstance(sizes, (list, tuple, np.ndarray)) or np.ndim(np.asarray(sizes, dtype=object)) != 1:
+        checks.fail("sizes", allowed, sizes, wrong_type=True)
+    if len(sizes) < 2:
+        checks.fail("sizes", allowed, sizes)
     try:
         out = [checks.integer("sizes", s, low=1) for s in sizes]   # a bool, a float, a string: refused
     except ValueError:
@@ -429,7 +431,7 @@ def _checked_data(net, X_train, y_train, X_test, y_test):
     y_train = net._check_y(y_train, len(X_train), "y_train")
     if (X_test is None) != (y_test is None):
         checks.fail("X_test and y_test", "given together (both or neither)",
-                    "X_test" if y_test is None else "y_test only")
+                    got="X_test only" if y_test is None else "y_test only")
     if X_test is not None:
         X_test = net._check_X(X_test, "X_test")
         y_test = net._check_y(y_test, len(X_test), "y_test")

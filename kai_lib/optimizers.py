@@ -90,11 +90,11 @@ def _checked_gradient(grad_fn: GradFn) -> GradFn:
         except (TypeError, ValueError):
             arr = np.asarray(None)
         if arr.dtype.kind not in "iuf":
-            raise checks.WrongType(f"grad_fn must return an array of real numbers shaped like its argument "
-                                   f"{np.shape(point)}, got {checks.shown(g)}")
+            checks.fail("grad_fn", f"an array of real numbers shaped like its argument {np.shape(point)}",
+                        g, wrong_type=True, verb="return")
         if arr.shape != np.shape(point):
-            raise ValueError(f"grad_fn must return the gradient, shaped like its argument {np.shape(point)}; "
-                             f"got shape {arr.shape}")
+            checks.fail("grad_fn", f"the gradient, shaped like its argument {np.shape(point)}", verb="return",
+                        got=f"shape {arr.shape}")
         return np.asarray(arr, dtype=float)
 
     return gradient
@@ -169,7 +169,8 @@ class Optimizer:
             inspect.signature(cls.__init__).bind(None, *args, **kwargs)
         except TypeError as error:
             allowed = ", ".join(cls._keywords()) or "no arguments"
-            raise checks.WrongType(f"{cls.__name__}() takes {allowed}: {error}") from None
+            checks.fail(f"{cls.__name__}()", f"called with its keywords, {allowed}", wrong_type=True, verb="be",
+                        got=f"a call it refuses: {error}")
         return super().__new__(cls)
 
     @classmethod
@@ -867,7 +868,7 @@ def get(name: str) -> type[Optimizer]:
     for key, cls in ALL.items():
         if key.lower() == str(name).lower():
             return cls
-    raise KeyError(f"unknown optimizer {name!r}; known: {', '.join(ALL)}")
+    checks.unknown("name", name, ALL, "optimizer")
 
 
 # --- second order: Newton, BFGS, L-BFGS ----------------------------------------------------
@@ -878,6 +879,9 @@ def get(name: str) -> type[Optimizer]:
 
 #: A curvature pair with sᵀy at or below this is skipped, as ``torch.optim.LBFGS`` does.
 CURVATURE_THRESHOLD = 1e-10
+#: The most curvature pairs L-BFGS may keep: its memory is 2 × history copies of θ (torch's
+#: default is 100, SciPy's 10), and ``history=10**6`` would allocate before the first step.
+MAX_HISTORY = 10_000
 
 HessianFn = Callable[[np.ndarray], np.ndarray]
 LossFn = Callable[[np.ndarray], np.ndarray]
@@ -895,7 +899,7 @@ def _outer(a: np.ndarray, b: np.ndarray) -> np.ndarray:
 
 def _check_vector(theta: np.ndarray, who: str) -> np.ndarray:
     if theta.ndim == 0:
-        raise ValueError(f"{who} needs theta of shape (n,) or (..., n), got a scalar")
+        checks.fail("theta", f"shape (n,) or (..., n) for {who}", verb="have", got="a scalar")
     return theta
 
 
@@ -955,8 +959,7 @@ class Newton(Optimizer):
     """
 
     def __init__(self, hessian_fn: HessianFn, lr: float = 1.0, damping: float = 0.0):
-        if not callable(hessian_fn):
-            raise TypeError(f"hessian_fn must be callable, theta (..., n) -> (..., n, n), got {hessian_fn!r}")
+        checks.function("hessian_fn", hessian_fn, "a function theta (..., n) -> (..., n, n)")
         self.hessian_fn = hessian_fn
         self.lr = _check_lr(lr)
         self.damping = _check_nonnegative("damping", damping)
@@ -966,8 +969,8 @@ class Newton(Optimizer):
         H = np.asarray(self.hessian_fn(theta), dtype=float)
         expected = theta.shape + theta.shape[-1:]
         if H.shape != expected:
-            raise ValueError(f"hessian_fn must return shape (..., n, n) = {expected} for theta of shape "
-                             f"{theta.shape}, got {H.shape}")
+            checks.fail("hessian_fn", f"shape (..., n, n) = {expected} for theta of shape {theta.shape}",
+                        verb="return", got=f"shape {H.shape}")
         return H
 
     def step(self, theta, grad_fn):
@@ -995,8 +998,8 @@ class _QuasiNewton(Optimizer):
 
     def _init_common(self, lr: float, loss_fn: LossFn | None) -> None:
         self.lr = _check_lr(lr)
-        if loss_fn is not None and not callable(loss_fn):
-            raise TypeError(f"loss_fn must be None or callable, theta (..., n) -> (...), got {loss_fn!r}")
+        if loss_fn is not None:
+            checks.function("loss_fn", loss_fn, "None or a function theta (..., n) -> (...)")
         self.loss_fn = loss_fn
 
     def reset(self) -> None:
@@ -1015,8 +1018,13 @@ class _QuasiNewton(Optimizer):
         self.skipped = self.skipped + ~accept
 
     def _loss(self, theta: np.ndarray) -> np.ndarray:
+        """``loss_fn(theta)``, checked: one real number per point (``theta.shape[:-1]``)."""
         self.loss_evals += 1
-        return np.asarray(self.loss_fn(theta), dtype=float)[..., None]
+        J = checks.real_array("loss_fn", self.loss_fn(theta))   # None or a string: refused, naming loss_fn
+        if J.shape != theta.shape[:-1]:
+            checks.fail("loss_fn", f"one number per point, shape {theta.shape[:-1]}", verb="return",
+                        got=f"shape {J.shape}")
+        return J[..., None]
 
     def _step_length(self, theta: np.ndarray, g: np.ndarray, p: np.ndarray) -> np.ndarray:
         """α per point, ``(..., 1)``: η (the first step scaled down), then Armijo backtracking."""
@@ -1029,8 +1037,11 @@ class _QuasiNewton(Optimizer):
             J0 = self._last[1]
         else:
             J0 = self._loss(theta)
+        # a loss that is not finite where we stand: no decrease can be measured, the run has left the
+        # finite world (NaN steps, which run() reports as divergence), rather than standing still for ever
+        alpha = np.where(np.isfinite(J0), alpha, np.nan)
         slope = _inner(g, p)
-        accepted = np.zeros(alpha.shape, dtype=bool)
+        accepted = ~np.isfinite(J0)   # nothing to search there: the NaN step stands
         J = J0
         with np.errstate(all="ignore"):
             for _ in range(self.max_halvings):
@@ -1168,9 +1179,8 @@ class LBFGS(_QuasiNewton):
 
     def __init__(self, lr: float = 1.0, history: int = 10, loss_fn: LossFn | None = None):
         self._init_common(lr, loss_fn)
-        if isinstance(history, bool) or not isinstance(history, (int, np.integer)) or history < 1:
-            raise ValueError(f"history must be an integer >= 1 (the number of pairs kept), got {history!r}")
-        self.history = int(history)
+        self.history = checks.count("history", history, 1, MAX_HISTORY, "kai_lib.optimizers.MAX_HISTORY, the "
+                                    "pairs kept: 2 × history copies of θ")
         self.reset()
 
     def step(self, theta, grad_fn):

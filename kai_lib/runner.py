@@ -167,7 +167,7 @@ def _checked(optimizer, start, steps, grad_fn, record_every) -> tuple[np.ndarray
     if steps * points > MAX_POINT_STEPS:
         checks.fail("steps × start points", f"at most {MAX_POINT_STEPS:,} (kai_lib.runner.MAX_POINT_STEPS, a "
                     "ceiling on the work of one run); take fewer steps or fewer start points",
-                    f"{steps:,} × {points:,}")
+                    got=f"{steps:,} steps × {points:,} start points")
     return theta, steps, record_every
 
 

@@ -41,7 +41,7 @@ class _Names(dict):
     """A dict whose missing-key error lists the known names."""
 
     def __missing__(self, key):
-        raise KeyError(f"unknown surface {key!r}; known: {', '.join(self)}")
+        checks.unknown("surface", key, self, "surface")
 
 
 @dataclass(frozen=True, eq=False)
@@ -105,9 +105,9 @@ class Surface:
 
 
 def _split(xy) -> tuple[Array, Array]:
-    xy = np.asarray(xy, dtype=float)
+    xy = checks.real_array("xy", xy)
     if xy.shape[-1:] != (2,):
-        raise ValueError(f"xy must have shape (..., 2), got {xy.shape}")
+        checks.fail("xy", "shape (..., 2)", xy, verb="have")
     return xy[..., 0], xy[..., 1]
 
 
@@ -357,6 +357,5 @@ def get(name: str | Surface) -> Surface:
     if isinstance(name, Surface):
         return name
     if not isinstance(name, str):
-        raise checks.WrongType(f"surface must be a Surface or one of the names {', '.join(ALL)}, "
-                               f"got {checks.shown(name)}")
+        checks.fail("surface", f"a Surface or one of the names {', '.join(ALL)}", name, wrong_type=True)
     return ALL[name]

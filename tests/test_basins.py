@@ -103,7 +103,7 @@ def test_bad_minima_and_tol():
     with pytest.raises(ValueError, match="minima must hold at least one point"):
         basin_map(optimizers.SGD(), DOUBLE_WELL, n=3, minima={})
     for tol in (0, -1e-3, "small"):
-        with pytest.raises(ValueError, match="tol must be a number > 0"):
+        with pytest.raises(ValueError, match="tol must be a finite number > 0"):
             basin_map(optimizers.SGD(), DOUBLE_WELL, n=3, tol=tol)
 
 
@@ -193,3 +193,36 @@ def test_explore_basins_redraws_at_the_slider_extremes():
     with pytest.raises(TypeError, match="no slider named 'beta1'"):
         w.update(beta1=0.5)
     assert set(explore_basins(optimizers.AdaDelta, DOUBLE_WELL, n=4, steps=5).sliders) == {"gamma"}
+
+
+# --- ceilings, views, minima and panels (reliability, families 3.1, 3.6, 3.10, 3.12) -----------------
+
+@pytest.mark.parametrize("kwargs, name", [
+    (dict(n=10**5), "n"),
+    (dict(n=4, tol=True), "tol"),
+    (dict(n=4, xlim=(1, 1)), "xlim"),
+    (dict(n=4, xlim=(5, -5)), "xlim"),
+    (dict(n=4, xlim=(0, 1, 2)), "xlim"),
+    (dict(n=4, minima={"a": [3, 2, -2.805118, 3.131312]}), "minima['a']"),
+    (dict(n=4, minima={}), "minima"),
+])
+def test_basin_map_refuses_what_would_contradict_its_own_arrays(kwargs, name):
+    import re
+    with pytest.raises(ValueError, match="^" + re.escape(name) + " must"):
+        basin_map(optimizers.SGD(lr=0.01), "himmelblau", steps=10, **kwargs)
+
+
+def test_the_shares_of_a_map_with_given_minima_sum_to_one():
+    m = basin_map(optimizers.SGD(lr=0.01), "himmelblau", n=6, steps=50,
+                         minima={"a": [3, 2], "b": [-2.805118, 3.131312]})
+    assert sum(m.fractions().values()) == pytest.approx(1.0)
+
+
+def test_plot_basins_refuses_fewer_axes_than_maps():
+    import matplotlib.pyplot as plt
+    a = basin_map(optimizers.SGD(lr=0.01), "himmelblau", n=4, steps=10)
+    b = basin_map(optimizers.Adam(lr=0.1), "himmelblau", n=4, steps=10)
+    fig, ax = plt.subplots()
+    with pytest.raises(ValueError, match="^axes must be one axes per map, at least 2"):
+        plot_basins({"a": a, "b": b}, axes=[ax])
+    plt.close(fig)

@@ -114,3 +114,45 @@ def test_a_long_value_is_cut_in_the_message():
     with pytest.raises(checks.WrongType) as info:
         checks.number("lr", "x" * 500)
     assert len(str(info.value)) < 120 and "..." in str(info.value)
+
+
+# --- one checker: no other dialect creeps back (issue 19, item 2) ----------------------------------
+
+#: Modules that still raise ValueError/TypeError by hand, and how many times: the live-picture
+#: family (animation, widgets, diagrams, the study widgets) is being rebuilt on one slider panel
+#: and one animation base, which routes their checks through kai_lib.checks. These counts may only
+#: go down; a module not listed may raise none.
+STILL_BY_HAND = {
+    "pictures/animation.py": 7,
+    "pictures/diagrams.py": 13,
+    "pictures/widgets.py": 12,
+    "studies/second_order_widgets.py": 4,
+    "studies/basins.py": 1,        # explore_basins' "no slider named": the widget family above
+    "studies/moons.py": 1,         # the moons widget's "no slider named": the widget family above
+    "studies/tuning.py": 3,        # being rewritten into the comparison protocol
+    "studies/races.py": 2,         # unknown race names: KeyErrors of the registries being merged into one
+    "studies/comparison.py": 1,    # the same, for the comparison's races
+}
+
+
+def _raises_by_hand(path) -> int:
+    import ast
+    count = 0
+    for node in ast.walk(ast.parse(path.read_text())):
+        if isinstance(node, ast.Raise) and node.exc is not None:
+            exc = node.exc.func if isinstance(node.exc, ast.Call) else node.exc
+            name = exc.attr if isinstance(exc, ast.Attribute) else getattr(exc, "id", None)
+            count += name in ("ValueError", "TypeError", "WrongType", "KeyError")
+    return count
+
+
+def test_arguments_are_refused_through_checks_only():
+    from pathlib import Path
+
+    import kai_lib
+    root = Path(kai_lib.__file__).parent
+    found = {str(p.relative_to(root)): _raises_by_hand(p) for p in sorted(root.rglob("*.py")) if p.name != "checks.py"}
+    extra = {name: n for name, n in found.items() if n > STILL_BY_HAND.get(name, 0)}
+    assert not extra, (f"raise ValueError/TypeError/KeyError by hand in {extra}: refuse an argument with "
+                       "kai_lib.checks (number, integer, count, seed, boolean, choice, limits, points, function, "
+                       "instance, unknown, fail) so that every module says it the same way")

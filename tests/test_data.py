@@ -1,5 +1,7 @@
 """The seeded datasets: reproducible, and their losses and gradients agree with each other."""
 
+import warnings
+
 import numpy as np
 import pytest
 
@@ -39,3 +41,26 @@ def test_sparse_features_have_zipf_like_frequencies_and_a_matching_gradient():
         data.make_sparse_features(d=1)
     with pytest.raises(ValueError, match="n must be an integer >= 2"):
         data.make_regression(n=1)
+
+
+# --- ceilings, empty splits and bad values (reliability, families 3.1, 3.5 and 3.10) ---------------
+
+@pytest.mark.parametrize("call, name", [
+    (lambda: data.moons(n=10**12), "n"),
+    (lambda: data.moons(noise=True), "noise"),
+    (lambda: data.moons(seed=-1), "seed"),
+    (lambda: data.digits(test_size=0.9999), "test_size"),
+    (lambda: data.digits(test_size=1e-9), "test_size"),
+    (lambda: data.digits(test_size=True), "test_size"),
+])
+def test_the_network_datasets_refuse_what_would_be_empty_huge_or_mistyped(call, name):
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        with pytest.raises(ValueError, match=f"^{name} must"):
+            call()
+
+
+def test_the_smallest_and_largest_test_size_leave_one_image_on_each_side():
+    for size in (0.51 / 1797, 1 - 1.5 / 1797):
+        X_train, X_test, _, _ = data.digits(test_size=size)
+        assert len(X_train) >= 1 and len(X_test) >= 1 and np.isfinite(X_train).all()

@@ -1,7 +1,7 @@
 """kai_lib.nn: backpropagation against finite differences, training on digits, and its contract."""
 
-import re
 import math
+import re
 import warnings
 
 import numpy as np

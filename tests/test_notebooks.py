@@ -250,3 +250,35 @@ def test_live_cells_are_read_from_what_they_display():
     still = code("plt.show()")
     still.outputs = [out("display_data", data={"image/png": "iVBORw0KGgo=", "text/plain": "<Figure>"})]
     assert nbtools.live_kind(still) == "" and nbtools.live_kind(nbformat.v4.new_markdown_cell("explore(x)")) == ""
+
+
+# --- the tooling refuses what it cannot do (reliability, family 3.12) -------------------------------
+
+@pytest.mark.parametrize("only", [[""], ["03", "99"], ["  "]])
+def test_a_selection_that_matches_nothing_is_an_error_not_everything(only, capsys):
+    with pytest.raises(SystemExit) as exit_:
+        nbtools.main(["slides", *only])
+    assert exit_.value.code == 2
+    assert "error: no notebook matches" in capsys.readouterr().err
+
+
+def test_a_malformed_notebook_is_named_and_a_missing_h1_falls_back_to_the_file_name(tmp_path):
+    good = nbformat.v4.new_notebook(cells=[nbformat.v4.new_markdown_cell("# One")])
+    untitled = nbformat.v4.new_notebook(cells=[nbformat.v4.new_markdown_cell("no title here")])
+    nbformat.write(good, tmp_path / "01-one.ipynb")
+    nbformat.write(untitled, tmp_path / "02-two.ipynb")
+    nbtools.update_navigation(folder=tmp_path)
+    first = nbformat.read(tmp_path / "01-one.ipynb", as_version=4)
+    assert "[02-two](02-two.ipynb) >" in first.cells[0].source
+    (tmp_path / "03-broken.ipynb").write_text("{not json")
+    with pytest.raises(ValueError, match="^03-broken.ipynb is not a readable notebook"):
+        nbtools.update_navigation(folder=tmp_path)
+
+
+def test_importing_the_benchmark_leaves_the_matplotlib_backend_alone():
+    import subprocess
+    import sys
+    code = ("import matplotlib; matplotlib.use('svg'); import kai_lib.tools.bench; "
+            "print(matplotlib.get_backend())")
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert done.stdout.strip() == "svg"

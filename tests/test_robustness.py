@@ -414,7 +414,7 @@ def test_a_wrong_shape_from_grad_fn_names_it_and_leaves_the_state():
     opt = optimizers.Adam()
     opt.step(np.ones(2), lambda th: th)
     before = state_of(opt)
-    with pytest.raises(ValueError, match=r"grad_fn must return the gradient, shaped like its argument \(2,\); "
+    with pytest.raises(ValueError, match=r"grad_fn must return the gradient, shaped like its argument \(2,\), "
                                          r"got shape \(3,\)"):
         opt.step(np.ones(2), lambda th: np.ones(3))
     assert state_of(opt) == before and opt.t == 1
@@ -423,7 +423,7 @@ def test_a_wrong_shape_from_grad_fn_names_it_and_leaves_the_state():
         opt.step(np.ones(2), lambda th: "a")
     with pytest.raises(checks.WrongType, match="grad_fn must be a function, got 5"):
         opt.step(np.ones(2), 5)
-    with pytest.raises(ValueError, match=r"shaped like its argument \(4, 2\); got shape \(2,\)"):
+    with pytest.raises(ValueError, match=r"shaped like its argument \(4, 2\), got shape \(2,\)"):
         run(optimizers.SGD(), "beale", start=np.zeros((4, 2)), grad_fn=lambda th: np.ones(2))
     with pytest.raises(checks.WrongType, match="theta must be an array of real numbers, got 'x'"):
         opt.step("x", lambda th: th)

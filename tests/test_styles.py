@@ -6,6 +6,8 @@ figure is drawn, and its line box (``get_window_extent`` with the rotation set t
 scaled to the width the picture is shown at.
 """
 
+import os
+
 import matplotlib
 
 matplotlib.use("Agg")
@@ -200,7 +202,7 @@ def test_use_style_switches_every_size_and_back():
 
 def test_use_style_is_exported_and_rejects_unknown_names():
     assert use_style("notebook") is styles.STYLES["notebook"]
-    with pytest.raises(ValueError, match="style must be one of 'notebook', 'classroom', got 'projector'"):
+    with pytest.raises(ValueError, match="style must be 'notebook' or 'classroom', got 'projector'"):
         use_style("projector")
     with pytest.raises(ValueError, match="role must be one of"):
         styles.current().font("huge")
@@ -216,3 +218,43 @@ def test_fit_titles_wraps_a_long_title_but_not_its_maths(classroom):
     assert r"$\eta \nabla J(\theta)$" in wrapped.splitlines()[-1] or "$" not in wrapped.split("\n")[0][:-1]
     for line in wrapped.splitlines():
         assert line.count("$") % 2 == 0, f"maths broken across lines: {wrapped!r}"
+
+
+# --- the learner's settings and a bad KAI_LIB_STYLE (reliability, family 3.4 and 3.11) ------------
+
+def test_switching_back_to_notebook_restores_the_learners_own_rcparams():
+    import matplotlib as mpl
+
+    from kai_lib.pictures import styles
+    with mpl.rc_context():
+        mpl.rcParams["font.size"] = 12
+        styles.use_style("classroom")
+        assert mpl.rcParams["font.size"] == 13
+        styles.use_style("notebook")
+        assert mpl.rcParams["font.size"] == 12
+
+
+def test_a_style_cannot_be_changed_through_its_dicts():
+    from kai_lib.pictures import styles
+    with pytest.raises(TypeError):
+        styles.use_style("notebook").rc["font.size"] = 30
+    with pytest.raises(TypeError):
+        styles.current().fonts["legend"] = 30
+    assert styles.STYLES["notebook"].rc["font.size"] == 10
+
+
+@pytest.mark.parametrize("bad", [["notebook"], None, 1, "Classroom"])
+def test_use_style_refuses_bad_names_as_value_errors(bad):
+    from kai_lib.pictures import styles
+    with pytest.raises(ValueError, match="^style must be 'notebook' or 'classroom'"):
+        styles.use_style(bad)
+
+
+def test_a_bad_kai_lib_style_names_the_variable_and_the_allowed_values():
+    import subprocess
+    import sys
+    env = {**os.environ, "KAI_LIB_STYLE": "Classroom"}
+    done = subprocess.run([sys.executable, "-c", "import kai_lib"], env=env, capture_output=True, text=True)
+    assert done.returncode == 1
+    assert done.stderr.strip().splitlines()[-1] == (
+        "ValueError: KAI_LIB_STYLE must be 'notebook' or 'classroom', got 'Classroom' (a str)")

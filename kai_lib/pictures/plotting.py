@@ -21,7 +21,8 @@ from matplotlib import colors as mcolors
 from matplotlib.axes import Axes
 
 from .. import checks
-from ..runner import Trajectory
+from ..runner import MAX_STEPS, Trajectory
+from ..schedules import lr_at
 from ..surfaces import Surface
 from ..surfaces import get as get_surface
 from . import styles
@@ -72,16 +73,15 @@ def _check_linestyles(linestyles) -> dict:
     if linestyles is None:
         return {}
     if not isinstance(linestyles, Mapping):
-        raise checks.WrongType(f"linestyles must be a mapping {{label: line style}} or None, "
-                               f"got {checks.shown(linestyles)}")
+        checks.fail("linestyles", "a mapping {label: line style} or None", linestyles, wrong_type=True)
     from matplotlib.lines import Line2D
 
     for label, style in linestyles.items():
         try:
             Line2D([], [], linestyle=style)
-        except (ValueError, TypeError) as error:
-            raise ValueError(f"linestyles[{label!r}] must be a matplotlib line style ('-', '--', ':', '-.' "
-                             f"or (offset, (on, off, ...))), got {style!r}") from error
+        except (ValueError, TypeError):
+            checks.fail(f"linestyles[{label!r}]", "a matplotlib line style ('-', '--', ':', '-.' or "
+                        "(offset, (on, off, ...)))", style)
     return dict(linestyles)
 
 
@@ -120,7 +120,7 @@ MAX_GRID = 2000
 
 def _check_ax(ax):
     if ax is not None and not isinstance(ax, Axes):
-        raise checks.WrongType(f"ax must be a matplotlib Axes or None, got {checks.shown(ax)}")
+        checks.fail("ax", "a matplotlib Axes or None", ax, wrong_type=True)
     return ax
 
 
@@ -137,11 +137,11 @@ def _check_levels(surface: Surface, levels) -> np.ndarray:
     except (TypeError, ValueError):
         arr = np.asarray(None)
     if arr.dtype.kind not in "iuf" or arr.ndim != 1:
-        raise checks.WrongType(f"levels must be {allowed}, got {checks.shown(levels)}")
+        checks.fail("levels", allowed, levels, wrong_type=True)
     arr = arr.astype(float)
     if (len(arr) < 2 or len(arr) > MAX_LEVELS or not np.all(np.isfinite(arr)) or np.any(np.diff(arr) <= 0)
             or (surface.log_levels and arr[0] <= 0)):
-        raise ValueError(f"levels must be {allowed}, got {checks.shown(levels)}")
+        checks.fail("levels", allowed, levels)
     return arr
 
 
@@ -150,16 +150,14 @@ def _check_trajs(trajs) -> dict[str, Trajectory]:
     if isinstance(trajs, Trajectory):
         return {"": trajs}
     if not isinstance(trajs, Mapping):
-        raise checks.WrongType("trajs must be a trajectory or a mapping {label: trajectory}, "
-                               f"got {checks.shown(trajs)}")
+        checks.fail("trajs", "a trajectory or a mapping {label: trajectory}", trajs, wrong_type=True)
     if not trajs:
-        raise ValueError("trajs must hold at least one trajectory, got an empty mapping")
+        checks.fail("trajs", "at least one trajectory", verb="hold", got="an empty mapping")
     for label, traj in trajs.items():
         if not isinstance(label, str):
-            raise checks.WrongType(f"trajs' labels must be strings, got {checks.shown(label)}")
+            checks.fail("trajs' labels", "strings", label, wrong_type=True)
         if not isinstance(traj, Trajectory):
-            raise checks.WrongType(f"trajs[{label!r}] must be a Trajectory (what run returns), "
-                                   f"got {checks.shown(traj)}")
+            checks.instance(f"trajs[{label!r}]", traj, Trajectory, "a Trajectory (what run returns)")
     return dict(trajs)
 
 
@@ -339,7 +337,7 @@ def plot_surface_3d(surface: Surface | str, trajs: Mapping[str, Trajectory] | No
     surface = get_surface(surface)
     trajs = None if trajs is None else _check_trajs(trajs)
     if ax is not None and not hasattr(ax, "plot_surface"):
-        raise checks.WrongType(f"ax must be a 3-D axes (projection='3d') or None, got {checks.shown(ax)}")
+        checks.fail("ax", "a 3-D axes (projection='3d') or None", ax, wrong_type=True)
     n = checks.integer("n", n, low=2, high=500)
     if ax is None:
         fig = plt.figure(figsize=styles.current().figsize(7, 5))
@@ -383,17 +381,20 @@ def plot_schedule(schedules, steps: int, ax=None, log: bool = False, legend: boo
         ``t``: the learning rate that moved the run from point ``t - 1`` to point ``t``, so
         the panel shares its step axis with a plot of ``traj.loss``.
     """
-    if isinstance(steps, bool) or not isinstance(steps, (int, np.integer)) or steps < 1:
-        raise ValueError(f"steps must be an integer >= 1, got {steps!r}")
+    steps = checks.count("steps", steps, 1, MAX_STEPS, "kai_lib.runner.MAX_STEPS, the longest run a schedule can "
+                         "drive")
+    log, legend = checks.boolean("log", log), checks.boolean("legend", legend)
     if callable(schedules):
         schedules = {"": schedules}
-    if not isinstance(schedules, Mapping) or not all(callable(s) for s in schedules.values()):
-        raise TypeError(f"schedules must be a callable t -> lr or a mapping label -> callable, got {schedules!r}")
+    if not isinstance(schedules, Mapping):
+        checks.fail("schedules", "a callable t -> lr or a mapping label -> callable", schedules, wrong_type=True)
+    for label, schedule in schedules.items():
+        checks.function(f"schedules[{label!r}]", schedule, "a callable t -> lr")
     ax = _new_ax(ax, figsize=(4, 3))
     t = np.arange(0, steps + 1)
     drawn = {}
     for i, (label, schedule) in enumerate(schedules.items()):
-        lrs = np.array([schedule(k) for k in range(1, steps + 1)], dtype=float)
+        lrs = np.array([lr_at(schedule, k) for k in range(1, steps + 1)])
         (line,) = ax.step(t, np.append(lrs, lrs[-1]), where="post", color=color_for(label, i), lw=1.8,
                           label=label if label else "_")
         drawn[label] = line

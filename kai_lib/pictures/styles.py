@@ -33,7 +33,7 @@ at least 720 px wide, its legend text at least 11 px tall, and it weighs at most
 A text's height is the height of its line box (ascender to descender of the font, as
 matplotlib lays it out), measured unrotated.
 
-Floor 3 of the house (see STYLE.md): it imports only matplotlib; ``plotting``,
+Floor 3 of the house (see STYLE.md): it imports only matplotlib and ``kai_lib.checks``; ``plotting``,
 ``animation``, ``widgets`` and ``figures`` import it.
 """
 
@@ -43,8 +43,11 @@ import contextlib
 import os
 import textwrap
 from dataclasses import dataclass, field
+from types import MappingProxyType
 
 import matplotlib as mpl
+
+from .. import checks
 
 __all__ = ["Style", "STYLES", "STYLE_ENV", "use_style", "current", "using", "fit_titles"]
 
@@ -106,11 +109,14 @@ class Style:
     stack_panels: bool = False
     stack_width: float = 1.0
 
+    def __post_init__(self):
+        # frozen all the way down: a style's dicts are read-only views of private copies
+        object.__setattr__(self, "rc", MappingProxyType(dict(self.rc)))
+        object.__setattr__(self, "fonts", MappingProxyType(dict(self.fonts)))
+
     def font(self, role: str) -> float:
         """The size in points of a text of ``role`` (see ``fonts``)."""
-        if role not in self.fonts:
-            raise ValueError(f"role must be one of {', '.join(self.fonts)}, got {role!r}")
-        return self.fonts[role]
+        return self.fonts[checks.choice("role", role, tuple(self.fonts))]
 
     def figsize(self, width: float, height: float) -> tuple[float, float]:
         """A figure size drawn for the notebook, in this style (``max_width``, ``figure_height``)."""
@@ -157,6 +163,8 @@ def _classroom() -> Style:
 STYLES: dict[str, Style] = {"notebook": _notebook(), "classroom": _classroom()}
 
 _current = STYLES["notebook"]
+#: The learner's own values of the style's rcParams, kept while another style is in use.
+_learners_rc: dict | None = None
 
 
 def use_style(name: str) -> Style:
@@ -170,16 +178,24 @@ def use_style(name: str) -> Style:
     Returns:
         The :class:`Style` now in use. It also sets matplotlib's rcParams for fonts,
         line widths and marker sizes, so a notebook's own ``plt.subplots`` figures
-        follow it too.
+        follow it too. Leaving ``"notebook"`` keeps the learner's own values of those
+        rcParams, and switching back puts them back (``rcParams["font.size"] = 12``,
+        then ``"classroom"``, then ``"notebook"``: 12 again); otherwise ``"notebook"``
+        sets matplotlib's defaults.
 
     Raises:
-        ValueError: for an unknown name.
+        ValueError: for an unknown name (a :class:`~kai_lib.checks.WrongType` for a non-string).
     """
-    global _current
-    if name not in STYLES:
-        raise ValueError(f"style must be one of {', '.join(map(repr, STYLES))}, got {name!r}")
+    global _current, _learners_rc
+    name = checks.choice("style", name, tuple(STYLES))
+    if _current.name == "notebook" and name != "notebook":
+        _learners_rc = {key: mpl.rcParams[key] for key in _RC_KEYS}
     _current = STYLES[name]
-    mpl.rcParams.update(_current.rc)
+    if name == "notebook" and _learners_rc is not None:
+        mpl.rcParams.update(_learners_rc)
+        _learners_rc = None
+    else:
+        mpl.rcParams.update(_current.rc)
     return _current
 
 
@@ -278,5 +294,5 @@ def fit_titles(fig) -> None:
         fig.tight_layout()
 
 
-if os.environ.get(STYLE_ENV):
-    use_style(os.environ[STYLE_ENV])
+if os.environ.get(STYLE_ENV):  # a typo names the variable and the allowed values, not a traceback into here
+    use_style(checks.choice(STYLE_ENV, os.environ[STYLE_ENV], tuple(STYLES)))

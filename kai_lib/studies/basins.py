@@ -39,19 +39,22 @@ import numpy as np
 from matplotlib import colors as mcolors
 from matplotlib.patches import Patch
 
+from .. import checks
 from ..optimizers import Optimizer
 from ..pictures import styles
 from ..runner import run
 from ..surfaces import LOCAL_MINIMA_SHALLOW, Surface
 from ..surfaces import get as get_surface
 
-__all__ = ["BasinMap", "NONE", "DIVERGED", "MINIMUM_COLORS", "start_grid", "minima_of", "classify", "basin_map",
-           "plot_basins", "explore_basins"]
+__all__ = ["BasinMap", "NONE", "DIVERGED", "MAX_N", "MINIMUM_COLORS", "start_grid", "minima_of", "classify",
+           "basin_map", "plot_basins", "explore_basins"]
 
 #: The basin code of a start that ends near no minimum.
 NONE = -1
 #: The basin code of a start whose run diverged.
 DIVERGED = -2
+#: The most grid points per side of a basin map: 1,000 × 1,000 starts (the notebook's maps are 200 × 200).
+MAX_N = 1_000
 #: One fixed colour per minimum (Okabe & Ito's colour-blind-safe palette), in the
 #: order of :func:`minima_of`; "none" is black, "diverged" white with a red ✕.
 MINIMUM_COLORS = ("#E69F00", "#56B4E9", "#009E73", "#CC79A7", "#F0E442", "#0072B2", "#D55E00")
@@ -89,12 +92,16 @@ def start_grid(surface: Surface | str, n: int = 200, xlim=None, ylim=None) -> np
     bottom), as an image with ``origin="lower"`` shows it.
 
     Raises:
-        ValueError: ``n`` is not an integer >= 1 (a grid with no points has no basins).
+        ValueError: ``n`` is not an integer in [1, :data:`MAX_N`] (a grid with no points has
+            no basins; 1,000² starts is a ceiling on memory), or a view is not ``(low, high)``
+            with ``low < high``.
     """
     surface = get_surface(surface)
-    if isinstance(n, bool) or not isinstance(n, (int, np.integer)) or n < 1:
-        raise ValueError(f"n must be an integer >= 1 (the grid has n×n start points), got {n!r}")
-    X, Y = np.meshgrid(np.linspace(*(xlim or surface.xlim), n), np.linspace(*(ylim or surface.ylim), n))
+    n = checks.count("n", n, 1, MAX_N, "kai_lib.studies.basins.MAX_N: the grid has n×n start points, a ceiling "
+                     "on memory")
+    xlim = _view("xlim", surface.xlim if xlim is None else xlim, n)
+    ylim = _view("ylim", surface.ylim if ylim is None else ylim, n)
+    X, Y = np.meshgrid(np.linspace(*xlim, n), np.linspace(*ylim, n))
     return np.stack([X, Y], axis=-1)
 
 
@@ -114,7 +121,7 @@ def classify(final: np.ndarray, diverged: np.ndarray, minima: np.ndarray, tol: f
     """
     minima = np.asarray(minima, dtype=float).reshape(-1, 2)
     if len(minima) == 0:
-        raise ValueError("minima must hold at least one point, got none")
+        checks.fail("minima", "at least one point", verb="hold", got="none")
     distances = np.linalg.norm(final[..., None, :] - minima, axis=-1)  # (..., k)
     nearest = np.argmin(distances, axis=-1)
     distance = np.take_along_axis(distances, nearest[..., None], axis=-1)[..., 0]
@@ -196,17 +203,39 @@ def basin_map(optimizer: Optimizer, surface: Surface | str, n: int = 200, steps:
         xlim, ylim: the grid's extent (default the surface's view).
     """
     surface = get_surface(surface)
-    minima = minima_of(surface) if minima is None else dict(minima)
-    if not minima:
-        raise ValueError("minima must hold at least one point, got none")
-    if not (isinstance(tol, (int, float, np.floating)) and tol > 0):
-        raise ValueError(f"tol must be a number > 0, got {tol!r}")
+    minima = minima_of(surface) if minima is None else _checked_minima(minima)
+    tol = checks.number("tol", tol, low=0, low_open=True)
     starts = start_grid(surface, n, xlim, ylim)
     points = np.array(list(minima.values()), dtype=float).reshape(-1, 2)
     traj = run(optimizer, surface, start=starts, steps=steps, record_every=max(1, steps))
     basin, nearest, distance = classify(traj.final, traj.diverged, points, tol)
     return BasinMap(surface, label or repr(optimizer), starts, traj.final, basin, nearest, distance,
                     traj.diverged_at, points, tuple(minima), steps, float(tol))
+
+
+def _view(name: str, value, n: int) -> tuple[float, float]:
+    """A grid's extent ``(low, high)``, low < high; a one-point grid (n = 1) may sit at ``(x, x)``."""
+    try:
+        return checks.limits(name, value)
+    except ValueError:
+        if n == 1 and checks.points(name, value)[0] == checks.points(name, value)[1]:
+            return float(value[0]), float(value[1])
+        raise
+
+
+def _checked_minima(minima) -> dict[str, np.ndarray]:
+    """``{label: point}`` with one finite point ``(x, y)`` per label, so the shares sum to 1."""
+    if not isinstance(minima, Mapping):
+        checks.fail("minima", "a dict {label: (x, y)}", minima, wrong_type=True)
+    if not minima:
+        checks.fail("minima", "at least one point", verb="hold", got="none")
+    out = {}
+    for label, point in minima.items():
+        point = checks.points(f"minima[{label!r}]", point)
+        if point.shape != (2,):
+            checks.fail(f"minima[{label!r}]", "one point (x, y)", point)
+        out[label] = point
+    return out
 
 
 # --- pictures ------------------------------------------------------------------------------------
@@ -281,9 +310,13 @@ def plot_basins(maps: Mapping[str, BasinMap] | BasinMap, axes=None, ncols: int |
     """
     if isinstance(maps, BasinMap):
         maps = {maps.label: maps}
-    maps = dict(maps)
+    if not isinstance(maps, Mapping):
+        checks.fail("maps", "a BasinMap or a dict {label: BasinMap}", maps, wrong_type=True)
     if not maps:
-        raise ValueError("maps must hold at least one BasinMap")
+        checks.fail("maps", "at least one BasinMap", verb="hold", got="none")
+    maps = dict(maps)
+    for label, m in maps.items():
+        checks.instance(f"maps[{label!r}]", m, BasinMap, "a BasinMap (from basin_map)")
     first = next(iter(maps.values()))
     style = styles.current()
     if fontsize is None:
@@ -301,6 +334,8 @@ def plot_basins(maps: Mapping[str, BasinMap] | BasinMap, axes=None, ncols: int |
         spare = axes[len(maps)]
     else:
         axes = list(np.ravel(axes))
+        if len(axes) < len(maps):   # a map without an axes would be dropped without a word
+            checks.fail("axes", f"one axes per map, at least {len(maps)}", got=f"{len(axes)} axes")
         fig = axes[0].figure
     for ax, m in zip(axes, maps.values(), strict=False):
         draw_basin_map(m, ax, fontsize=fontsize)

@@ -346,6 +346,10 @@ class MoonsExplorer(W.HBox):
         train_acc = net.accuracy(hist.theta, self.X, self.y)
         if hist.diverged:
             self.status.value = f"<span style='color:#c00'><b>diverged</b> in epoch {hist.diverged_at}</span>"
+        elif hist.blew_up:
+            self.status.value = (f"<span style='color:#c00'><b>blew up</b> after epoch {hist.blew_up_at}: loss "
+                                 f"{hist.loss_per_epoch[0]:.3g} → {hist.loss_per_epoch[-1]:.3g}, more than "
+                                 f"{nn.BLOW_UP_FACTOR:g}× its lowest</span>")
         else:
             self.status.value = (f"after {hist.epochs} epochs: loss {hist.loss_per_epoch[-1]:.3g}, "
                                  f"{100 * train_acc:.0f} % of training points, "

@@ -24,8 +24,11 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from .. import optimizers, surfaces
-from ..runner import Trajectory, run
+from .. import checks, optimizers, surfaces
+from ..runner import MAX_STEPS, Trajectory, run
+
+#: The largest n whose n×n Newton system :func:`hessian_cost` times: 8,000² floats are 512 MB.
+MAX_HESSIAN_N = 8_000
 
 __all__ = [
     "Minimisation",
@@ -89,7 +92,12 @@ def minimise(optimizer: optimizers.Optimizer, surface: surfaces.Surface | str, s
     that passes it, timed and counted.
     """
     surface = surfaces.get(surface)
-    start = np.array(start, dtype=float)
+    start = checks.points("start", start)
+    if start.shape != (2,):   # a batch would share one iteration count between different runs
+        checks.fail("start", "one point (x, y): minimise reports one run's counts", got=f"shape {start.shape}")
+    gtol = checks.number("gtol", gtol, low=0, low_open=True)
+    max_steps = checks.count("max_steps", max_steps, 1, MAX_STEPS, "kai_lib.runner.MAX_STEPS, a ceiling on the "
+                             "work of one run")
     budget = min(50, max_steps)
     while True:
         full = run(optimizer, surface, start=start, steps=budget)
@@ -144,7 +152,7 @@ def make_optimizer(name: str, surface: surfaces.Surface, line_search: bool = Tru
     ``loss_fn=surface`` when ``line_search`` (Armijo backtracking).
     """
     if name not in _CLASSES:
-        raise KeyError(f"unknown optimizer {name!r}; known: {', '.join(_CLASSES)}")
+        checks.unknown("name", name, _CLASSES, "second-order race optimizer")
     if name == "Newton":
         return optimizers.Newton(hessian_fn=surface.hessian, **kwargs)
     if name in ("BFGS", "L-BFGS") and line_search:
@@ -221,7 +229,7 @@ def race(name: str) -> dict[str, RaceEntry]:
     evaluations and the time up to its arrival can be read off afterwards.
     """
     if name not in RACES:
-        raise KeyError(f"unknown race {name!r}; known: {', '.join(RACES)}")
+        checks.unknown("name", name, RACES, "race")
     r = RACES[name]
     entries = {}
     for opt_name, kwargs in r.settings.items():
@@ -292,6 +300,12 @@ def hessian_cost(sizes=(100, 250, 500, 1000, 2000, 4000), repeats: int = 3, seed
     BLAS runs on ``blas_threads`` threads (default one: on a busy machine a second thread
     mostly waits for a core and makes the times erratic; ``None`` leaves BLAS as configured).
     """
+    why = "kai_lib.studies.second_order.MAX_HESSIAN_N: an n×n matrix of floats, a ceiling on memory"
+    sizes = [checks.count("sizes", n, 1, MAX_HESSIAN_N, why) for n in np.atleast_1d(np.asarray(sizes, dtype=object))]
+    repeats = checks.count("repeats", repeats, 1, 100, "a ceiling on the time of a measurement")
+    seed = checks.seed("seed", seed)
+    if blas_threads is not None:
+        blas_threads = checks.integer("blas_threads", blas_threads, low=1)
     if blas_threads is None:
         return _hessian_cost(sizes, repeats, seed)
     from threadpoolctl import threadpool_limits  # ships with scikit-learn
@@ -332,7 +346,7 @@ def fit_power(sizes, seconds, power: float, smallest: int = 1000) -> float:
     sizes, seconds = np.asarray(sizes, dtype=float), np.asarray(seconds, dtype=float)
     keep = sizes >= smallest
     if not keep.any():
-        raise ValueError(f"no size >= smallest={smallest} to fit on, sizes: {sizes.tolist()}")
+        checks.fail("sizes", f"at least one size >= smallest = {smallest} to fit on", sizes.tolist(), verb="hold")
     return float(np.exp(np.mean(np.log(seconds[keep]) - power * np.log(sizes[keep]))))
 
 
@@ -350,6 +364,8 @@ def extrapolate(coefficient: float, power: float, n: float) -> float:
 
 def lbfgs_memory_bytes(n: int, history: int = 10, bytes_per_float: int = 8) -> int:
     """L-BFGS's memory: m pairs :math:`(s_i, y_i)` of n numbers each, plus m numbers ρ: :math:`O(mn)`."""
+    n, history = checks.integer("n", n, low=1), checks.integer("history", history, low=1)
+    bytes_per_float = checks.choice("bytes_per_float", bytes_per_float, (2, 4, 8, 16))
     return int((2 * history * n + history) * bytes_per_float)
 
 

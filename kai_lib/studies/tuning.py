@@ -219,7 +219,7 @@ class Digits:
 
     def __call__(self, optimizer: optimizers.Optimizer, seed: int) -> float:
         h = self.history = self.run(optimizer, seed)
-        if h.diverged or getattr(h, "blew_up", False):   # a run that blew up stopped early: it failed
+        if h.blew_up:   # blew up (or diverged, which counts as blowing up): it stopped early, it failed
             return math.inf
         if self.measure == "training loss":
             loss = h.loss_per_epoch[-1]
@@ -574,7 +574,7 @@ def batch_size_study(name: str = "SGD", batch_sizes: Sequence[int | None] = (1, 
         net = nn.MLP([64, 32, 10], activation="tanh", seed=seed)
         runs = [nn.train(optimizers.get(name)(lr=lr), net, X_train, y_train,
                          epochs=E, batch_size=size, seed=seed, X_test=X_test, y_test=y_test) for lr in grid]
-        losses = [np.inf if h.diverged else h.loss_per_epoch[-1] for h in runs]
+        losses = [np.inf if h.blew_up else h.loss_per_epoch[-1] for h in runs]
         best = int(np.argmin(losses))
         out[size] = (float(grid[best]), runs[best])
     return out

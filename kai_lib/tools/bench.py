@@ -17,17 +17,14 @@ import time
 import tracemalloc
 
 import matplotlib
+import numpy as np
 
-matplotlib.use("Agg")
-
-import numpy as np  # noqa: E402
-
-from .. import optimizers, surfaces  # noqa: E402
-from ..pictures import styles  # noqa: E402
-from ..pictures.animation import animate, gif_bytes, jshtml  # noqa: E402
-from ..pictures.widgets import explore  # noqa: E402
-from ..runner import MAX_STEPS, run  # noqa: E402
-from ..studies import races  # noqa: E402
+from .. import optimizers, surfaces
+from ..pictures import styles
+from ..pictures.animation import animate, gif_bytes, jshtml
+from ..pictures.widgets import explore
+from ..runner import MAX_STEPS, run
+from ..studies import races
 from ..studies.basins import basin_map, start_grid  # noqa: E402
 
 
@@ -81,6 +78,8 @@ def main(argv=None) -> int:
     args = parser.parse_args(argv)
     if not 1 <= args.steps <= MAX_STEPS:
         parser.error(f"--steps must be an integer in [1, {MAX_STEPS}], got {args.steps}")
+    # the command line draws off screen; importing this module (from a notebook) leaves the backend alone
+    matplotlib.use("Agg")
 
     print(f"slider change -> new picture, {args.steps}-step run (median / 90th percentile over 40 changes)")
     for name, surface in [("SGD", "ravine"), ("Momentum", "beale"), ("Adam", "beale"), ("AdaDelta", "long_valley"),

@@ -43,6 +43,18 @@ def notebook_paths(folder: Path = NOTEBOOKS) -> list[Path]:
     return sorted(p for p in folder.glob("[0-9][0-9]-*.ipynb"))
 
 
+class Malformed(ValueError):
+    """A notebook file that is not a notebook (bad JSON, or not nbformat 4)."""
+
+
+def _read(path: Path):
+    """``path`` as an nbformat-4 notebook, or :class:`Malformed` naming the file."""
+    try:
+        return nbformat.read(path, as_version=4)
+    except Exception as error:  # nbformat raises NotJSONError, ValidationError, KeyError, ... for a broken file
+        raise Malformed(f"{path.name} is not a readable notebook ({type(error).__name__}: {error})"[:300]) from None
+
+
 def title_of(nb) -> str:
     """The text of the notebook's first markdown H1."""
     for cell in nb.cells:
@@ -84,8 +96,8 @@ def with_navigation(nb, source: str):
 def update_navigation(folder: Path = NOTEBOOKS, only: list[Path] | None = None) -> list[Path]:
     """Rewrite the navigation cells (of every notebook, or of ``only``); return those that changed."""
     paths = notebook_paths(folder)
-    nbs = [nbformat.read(p, as_version=4) for p in paths]
-    titles = [title_of(nb) for nb in nbs]
+    nbs = [_read(p) for p in paths]
+    titles = [title_of(nb) or p.stem for p, nb in zip(paths, nbs, strict=True)]  # no H1: the file's name
     changed = []
     for i, (path, nb) in enumerate(zip(paths, nbs, strict=True)):
         if only is not None and path not in only:
@@ -308,7 +320,7 @@ def update_slides(folder: Path = NOTEBOOKS, only: list[Path] | None = None) -> l
     for path in notebook_paths(folder):
         if only is not None and path not in only:
             continue
-        nb = nbformat.read(path, as_version=4)
+        nb = _read(path)
         before = nbformat.writes(nb)
         after = nbformat.writes(with_slides(nb))
         if after != before:
@@ -352,7 +364,7 @@ def deck_summary(folder: Path = NOTEBOOKS) -> list[dict]:
     for path in notebook_paths(folder):
         if path.name == INDEX:
             continue
-        slides = deck(nbformat.read(path, as_version=4))
+        slides = deck(_read(path))
         live = [(n + 1, s["live"]) for n, s in enumerate(slides) if s["live"]]
         too_tall = [n + 1 for n, s in enumerate(slides) if s["height"] * s["zoom"] > SLIDE_BUDGET]
         out.append({"notebook": path.name, "slides": len(slides), "minutes": len(slides), "live": live,
@@ -380,7 +392,7 @@ def execute(path: Path, timeout: int = 60) -> float:
     """Run ``path`` top to bottom in a fresh kernel, animations as GIFs; cut and clean it; return seconds."""
     from nbclient import NotebookClient
 
-    nb = nbformat.read(path, as_version=4)
+    nb = _read(path)
     os.environ["KAI_LIB_ANIMATION"] = "gif"  # the kernel inherits it
     start = time.perf_counter()
     client = NotebookClient(nb, timeout=timeout, kernel_name="python3",
@@ -427,19 +439,29 @@ def main(argv=None) -> int:
     ex.add_argument("only", nargs="*", help="notebook numbers or names, e.g. 03 04-nag")
     args = parser.parse_args(argv)
 
-    paths = [p for p in notebook_paths() if not args.__dict__.get("only") or
-             any(p.name.startswith(o) for o in args.only)]
+    only = args.__dict__.get("only") or []
+    names = ", ".join(p.name for p in notebook_paths())
+    for o in only:   # every name must select something: "" is not "all", and a typo is not ignored
+        if not o.strip() or not any(p.name.startswith(o) for p in notebook_paths()):
+            parser.error(f"no notebook matches {o!r}; notebooks: {names}")
+    paths = [p for p in notebook_paths() if not only or any(p.name.startswith(o) for o in only)]
     if not paths:
-        names = ", ".join(p.name for p in notebook_paths())
-        parser.error(f"no notebook matches {args.only}; notebooks: {names}")
-    if args.command == "slides":
+        parser.error(f"no notebooks in {NOTEBOOKS}")
+    try:
+        return _run(args.command, paths)
+    except Malformed as error:
+        parser.error(str(error))
+
+
+def _run(command: str, paths: list[Path]) -> int:
+    if command == "slides":
         for path in update_slides(only=paths):
             print(f"presentation cut updated: {path.name}")
         print_deck_summary(too_tall=True)
         return 0
     for path in update_navigation(only=paths):
         print(f"navigation updated: {path.name}")
-    if args.command == "execute":
+    if command == "execute":
         update_slides(only=paths)  # the index prints every deck's size: cut them all first, run it last
         for path in sorted(paths, key=lambda p: p.name == INDEX):
             seconds = execute(path)
