@@ -219,7 +219,7 @@ class Digits:
 
     def __call__(self, optimizer: optimizers.Optimizer, seed: int) -> float:
         h = self.history = self.run(optimizer, seed)
-        if h.diverged or getattr(h, "blew_up", False):   # a run that blew up stopped early: it failed
+        if h.blew_up:   # blew up (or diverged, which counts as blowing up): it stopped early, it failed
             return math.inf
         if self.measure == "training loss":
             loss = h.loss_per_epoch[-1]
