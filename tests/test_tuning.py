@@ -134,7 +134,7 @@ def test_other_bad_arguments_are_refused_clearly():
     with pytest.raises(ValueError, match="grid must be at least two finite values > 0"):
         tuning.compare(["SGD"], crit, grid=[0.1, -1])
     with pytest.raises(KeyError, match="must be a known optimizer name"):
-        tuning.compare(["Lion"], crit)
+        tuning.compare(["Adamm"], crit)
     with pytest.raises(checks.WrongType, match="optimizers must be names"):
         tuning.compare([42], crit)
     with pytest.raises(checks.WrongType, match="tune_seeds must be a sequence"):
