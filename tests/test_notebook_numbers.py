@@ -66,7 +66,7 @@ ALLOWED: dict[str, dict[str, str]] = {
         "0.0985": "the slide's 0.9^22, quoted in the list of notebooks; notebook 03 computes it",
         "0.999": "Adam's default beta2, a slide constant in the table of symbols",
         "10": "the base of 10^-8 and 10^-6, the slides' default epsilons, in the table of symbols",
-        "11": "the number of the last notebook, in the reading order (01 → 11) and the run times (09–11)",
+        "12": "the number of the last notebook, in the reading order (01 → 12) and the run times (09–12)",
     },
     "01-gradient-descent": {
         "0.49": "a slider value to try, in Try it",
