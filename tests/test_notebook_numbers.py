@@ -67,6 +67,7 @@ ALLOWED: dict[str, dict[str, str]] = {
         "0.999": "Adam's default beta2, a slide constant in the table of symbols",
         "10": "the base of 10^-8 and 10^-6, the slides' default epsilons, in the table of symbols",
         "12": "the number of the last notebook, in the reading order (01 → 12) and the run times (09–12)",
+        "11": "a notebook's number in the run times (notebooks 09, 11 and 12 take tens of seconds)",
     },
     "01-gradient-descent": {
         "0.49": "a slider value to try, in Try it",
