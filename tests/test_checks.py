@@ -129,7 +129,9 @@ STILL_BY_HAND = {
     "studies/second_order_widgets.py": 4,
     "studies/basins.py": 1,        # explore_basins' "no slider named": the widget family above
     "studies/moons.py": 1,         # the moons widget's "no slider named": the widget family above
-    "studies/tuning.py": 3,        # being rewritten into the comparison protocol
+    "studies/tuning.py": 1,        # Comparison.test_text on a comparison without a test set: its state, no argument
+    "tools/nbtools.py": 1,         # a cell with two deck marks: the notebook's content is wrong, no argument is
+    "tools/site.py": 3,            # no notebooks, no README section, no built pages: files missing on disk
     "studies/races.py": 2,         # unknown race names: KeyErrors of the registries being merged into one
     "studies/comparison.py": 1,    # the same, for the comparison's races
 }
