@@ -110,6 +110,15 @@ def test_limits_sizes_functions_and_arrays():
             checks.real_array("theta", bad)
 
 
+def test_keys_refuse_unknown_names_as_python_refuses_an_unexpected_keyword():
+    checks.keys("initial", {"lr": 0.1}, ["lr", "steps"], "slider")
+    checks.keys("initial", {}, [], "slider")
+    with pytest.raises(checks.WrongType) as info:
+        checks.keys("update", {"nope": 1, "lr": 2}, {"lr": None, "steps": None}, "slider")
+    assert str(info.value) == "update: no slider named 'nope'; sliders: lr, steps"
+    assert isinstance(info.value, TypeError) and isinstance(info.value, ValueError)
+
+
 def test_a_long_value_is_cut_in_the_message():
     with pytest.raises(checks.WrongType) as info:
         checks.number("lr", "x" * 500)
