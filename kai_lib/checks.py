@@ -35,7 +35,7 @@ from typing import NoReturn
 import numpy as np
 
 __all__ = ["WrongType", "UnknownName", "unknown", "number", "integer", "count", "seed", "boolean", "choice",
-           "limits", "size", "function", "instance", "real_array", "points", "shown", "fail"]
+           "limits", "size", "function", "instance", "real_array", "points", "shown", "fail", "keys"]
 
 
 class WrongType(TypeError, ValueError):
@@ -65,6 +65,24 @@ def unknown(name: str, value, known: Iterable[str], what: str) -> NoReturn:
     kai_lib.checks.UnknownName: surface must be a known surface name (known: beale, saddle), got 'bael'
     """
     raise UnknownName(f"{name} must be a known {what} name (known: {', '.join(known)}), got {value!r}")
+
+
+def keys(name: str, given: Iterable[str], known: Iterable[str], what: str) -> None:
+    """Refuse the names in ``given`` that are not ``known`` names of ``what`` (keyword arguments, dict keys).
+
+    A :class:`WrongType`, as Python refuses an unexpected keyword argument with a ``TypeError``;
+    the message names the argument (``name``), the unknown names and the known ones:
+
+    >>> keys("initial", {"lr": 0.1}, ["lr", "steps"], "slider")
+    >>> keys("initial", {"gamma": 0.9, "beta": 1}, ["lr", "steps"], "slider")
+    Traceback (most recent call last):
+    ...
+    kai_lib.checks.WrongType: initial: no slider named 'beta', 'gamma'; sliders: lr, steps
+    """
+    known = list(known)
+    extra = sorted(set(given) - set(known), key=str)
+    if extra:
+        raise WrongType(f"{name}: no {what} named {', '.join(repr(n) for n in extra)}; {what}s: {', '.join(known)}")
 
 
 def shown(value, width: int = 60) -> str:

@@ -1275,20 +1275,20 @@ def _check_shapes(shapes) -> Shapes | None:
     try:
         blocks = [tuple(s) for s in shapes]
     except TypeError:
-        raise checks.WrongType(f"shapes must be {allowed}, got {checks.shown(shapes)}") from None
+        checks.fail("shapes", allowed, shapes, wrong_type=True)
     for s in blocks:
         if not (1 <= len(s) <= 2 and all(isinstance(k, (int, np.integer)) and not isinstance(k, bool) and k >= 1
                                           for k in s)):
-            raise ValueError(f"shapes must be {allowed}, got {checks.shown(shapes)}")
+            checks.fail("shapes", allowed, shapes)
     if not blocks:
-        raise ValueError(f"shapes must be {allowed}, got {checks.shown(shapes)}")
+        checks.fail("shapes", allowed, shapes)
     return [tuple(int(k) for k in s) for s in blocks]
 
 
 def _blocks(theta: np.ndarray, shapes: Shapes | None) -> list[tuple[slice, tuple[int, ...]]]:
     """``(slice of the last axis, block shape)`` for each block of ``theta`` ``(..., P)``."""
     if theta.ndim == 0:
-        raise ValueError("theta must be a vector (P,) or a batch of vectors (..., P), got a scalar")
+        checks.fail("theta", "a vector (P,) or a batch of vectors (..., P)", got="a scalar")
     P = theta.shape[-1]
     if shapes is None:
         return [(slice(0, P), (P,))]
@@ -1298,8 +1298,8 @@ def _blocks(theta: np.ndarray, shapes: Shapes | None) -> list[tuple[slice, tuple
         out.append((slice(start, start + size), s))
         start += size
     if start != P:
-        raise ValueError(f"shapes must cover theta: the blocks {shapes} hold {start} numbers, "
-                         f"theta's last axis has {P}")
+        checks.fail("shapes", "theta's last axis", shapes, verb="cover",
+                    got=f"blocks {shapes} that hold {start} numbers for a last axis of {P}")
     return out
 
 
@@ -1682,7 +1682,7 @@ class Prodigy(Optimizer):
     def step(self, theta, grad_fn):
         x = self._as_array(theta)
         if x.ndim == 0:
-            raise ValueError("theta must be a vector (P,) or a batch of vectors (..., P), got a scalar")
+            checks.fail("theta", "a vector (P,) or a batch of vectors (..., P)", got="a scalar")
         lead = x.shape[:-1] + (1,)
         if self.m is None:
             self.m, self.v, self.s = np.zeros_like(x), np.zeros_like(x), np.zeros_like(x)
@@ -1986,9 +1986,8 @@ class Muon(Optimizer):
         self.ns_steps = checks.integer("ns_steps", ns_steps, low=1, high=99)
         self.eps = checks.number("eps", eps, low=0, low_open=True)
         self.shapes = _check_shapes(shapes)
-        if vectors is not None and not isinstance(vectors, Optimizer):
-            raise checks.WrongType(f"vectors must be None or a kai_lib optimizer such as AdamW(), "
-                                   f"got {checks.shown(vectors)}")
+        if vectors is not None:
+            checks.instance("vectors", vectors, Optimizer, "None or a kai_lib optimizer such as AdamW()")
         self.vectors = vectors
         self._hyper = {"lr": self.lr, "weight_decay": self.weight_decay, "momentum": self.momentum,
                        "nesterov": self.nesterov, "ns_steps": self.ns_steps, "eps": self.eps}

@@ -161,5 +161,5 @@ def test_the_2d_protocol_tunes_on_some_starts_and_judges_on_others():
     cmp = comparison.protocol("saddle", names=["SGD", "Adam"], steps=30)
     assert cmp.tune_seeds == tuple(comparison.TUNE_STARTS) and cmp["SGD"].tune_scores.shape == (9, 8)
     assert cmp.verdict("Adam", "SGD") == "better"      # Adam leaves the saddle in about one step, SGD in six
-    with pytest.raises(KeyError, match="unknown race"):
+    with pytest.raises(KeyError, match="race_name must be a known race name"):
         comparison.Start("nope")

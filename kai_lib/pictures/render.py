@@ -126,9 +126,8 @@ class SliderPanel(StillPicture, W.HBox):
     _leading: tuple[str, ...] = ()
 
     def __init__(self, title: str, sliders: dict[str, W.ValueWidget], figure: Figure, initial: dict | None = None):
-        if initial is not None and not isinstance(initial, dict):
-            raise checks.WrongType(f"initial must be a dict {{slider name: value}} or None, "
-                                   f"got {checks.shown(initial)}")
+        if initial is not None:
+            checks.instance("initial", initial, dict, "a dict {slider name: value} or None")
         self.sliders = sliders
         self.status = W.HTML()
         self._figure = figure
@@ -141,10 +140,7 @@ class SliderPanel(StillPicture, W.HBox):
         for name, widget in sliders.items():
             widget.observe(lambda change, name=name: self._moved(name), names="value")
         initial = dict(initial or {})
-        for name in initial:
-            if name not in sliders or name in self._not_initial:
-                allowed = [n for n in sliders if n not in self._not_initial]
-                raise checks.WrongType(f"initial: no slider named {name!r}; sliders: {', '.join(allowed)}")
+        checks.keys("initial", initial, [n for n in sliders if n not in self._not_initial], "slider")
         self._set(self._checked(initial, label="initial[{!r}]"))
         self._redraw()
 
@@ -162,10 +158,7 @@ class SliderPanel(StillPicture, W.HBox):
             ValueError: a value of the wrong type or outside its slider's range (nothing moves);
                 ``checks.WrongType`` (also a ``TypeError``) for a name that is not a slider.
         """
-        unknown = set(values) - set(self.sliders)
-        if unknown:
-            names = ", ".join(repr(name) for name in sorted(unknown))
-            raise checks.WrongType(f"no slider named {names}; sliders: {', '.join(self.sliders)}")
+        checks.keys("update", values, self.sliders, "slider")
         self._set(self._checked(values))
         return self._redraw()
 
@@ -197,7 +190,7 @@ class SliderPanel(StillPicture, W.HBox):
         # a log slider's ends are powers of ten, computed: allow their last bit
         slack = 1e-12 * max(abs(low), abs(high)) if isinstance(widget, W.FloatLogSlider) else 0.0
         if not low - slack <= x <= high + slack:
-            raise ValueError(f"{label} must be in [{low:g}, {high:g}] ({self._range_hint(name)}), got {value!r}")
+            checks.fail(label, f"in [{low:g}, {high:g}] ({self._range_hint(name)})", got=repr(value))
         return min(max(x, low), high)
 
     def _bounds(self, name: str, pending: dict) -> tuple[float, float]:

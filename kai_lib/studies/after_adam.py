@@ -130,7 +130,7 @@ def tuned_lr(race_name: str, optimizer: str, grid: Sequence[float] = GRID, withi
     counts as infinitely far). Its other settings are the race's."""
     r = RACES[race_name]
     if not len(r.surface.minima):
-        raise ValueError(f"race_name must be a race whose surface has a minimum, got {race_name!r}")
+        checks.fail("race_name", "a race whose surface has a minimum", race_name)
     kwargs = {k: v for k, v in r.settings[optimizer].items() if k != "lr"}
     distances = []
     for lr in grid:
@@ -148,7 +148,7 @@ def race(name: str) -> dict[str, Trajectory]:
         KeyError: for an unknown race, listing the known ones.
     """
     if name not in RACES:
-        raise KeyError(f"unknown race {name!r}; known: {', '.join(RACES)}")
+        checks.unknown("name", name, RACES, "race")
     return races.run_race(RACES[name])
 
 
@@ -251,7 +251,7 @@ def update_singular_values(optimizer: optimizers.Optimizer, gradient: np.ndarray
     """
     g = np.asarray(gradient, dtype=float)
     if g.ndim != 2:
-        raise ValueError(f"gradient must be a matrix, got shape {g.shape}")
+        checks.fail("gradient", "a matrix", got=f"shape {g.shape}")
     optimizer.reset()
     delta = optimizer.step(np.zeros(g.size), lambda th: g.ravel())
     return np.linalg.svd(delta.reshape(g.shape), compute_uv=False)
@@ -278,7 +278,7 @@ def reference_problem(reference: dict, problem: str) -> Callable[[np.ndarray], n
             return np.concatenate([(X.T @ residual).ravel(), residual.sum(axis=0)]) / len(X)
 
         return grad
-    raise KeyError(f"unknown problem {problem!r}; known: beale, quadratic, matrix")
+    checks.unknown("problem", problem, ("beale", "quadratic", "matrix"), "reference problem")
 
 
 def agreement(reference: dict, case: dict, tol: float = 1e-12) -> tuple[int, float]:

@@ -41,7 +41,7 @@ import matplotlib.pyplot as plt
 import numpy as np
 from matplotlib import colors as mcolors
 
-from .. import optimizers
+from .. import checks, optimizers
 from ..pictures.labels import knob
 from ..runner import Trajectory, run
 from . import tuning
@@ -217,7 +217,7 @@ def sweep(race_name: str, names: Sequence[str] = optimizers.SLIDES, steps: int =
     every step (AdaDelta, which has no ``lr``, refuses one: leave it out of ``names``).
     """
     if race_name not in RACES:
-        raise KeyError(f"unknown race {race_name!r}; known: {', '.join(RACES)}")
+        checks.unknown("race_name", race_name, RACES, "race")
     starts = start_points()[race_name] if starts is None else np.asarray(starts, dtype=float)
     surface = RACES[race_name].surface
     values, scores, blew_up = {}, {}, {}
@@ -248,7 +248,7 @@ class Start:
 
     def __init__(self, race_name: str, steps: int = STEPS):
         if race_name not in RACES:
-            raise KeyError(f"unknown race {race_name!r}; known: {', '.join(RACES)}")
+            checks.unknown("race_name", race_name, RACES, "race")
         self.race, self.steps = race_name, steps
 
     @property

@@ -87,7 +87,7 @@ def t_interval(values, confidence: float = 1 - ALPHA) -> tuple[float, float]:
     """
     x = np.asarray(values, dtype=float)
     if len(x) < 2:
-        raise ValueError(f"values must hold at least 2 numbers for an interval, got {len(x)}")
+        checks.fail("values", "at least 2 numbers for an interval", verb="hold", got=str(len(x)))
     if not np.all(np.isfinite(x)):
         return (math.inf, math.inf)
     half = stats.t.ppf((1 + confidence) / 2, len(x) - 1) * x.std(ddof=1) / math.sqrt(len(x))
@@ -127,10 +127,10 @@ def holm(p_values: Sequence[float]) -> np.ndarray:
 
 def _seeds(name: str, seeds) -> tuple[int, ...]:
     if isinstance(seeds, (str, bytes)) or not hasattr(seeds, "__iter__"):
-        raise checks.WrongType(f"{name} must be a sequence of integer seeds, got {checks.shown(seeds)}")
+        checks.fail(name, "a sequence of integer seeds", seeds, wrong_type=True)
     out = tuple(checks.integer(f"{name}[{i}]", s, low=0) for i, s in enumerate(seeds))
     if len(set(out)) != len(out):
-        raise ValueError(f"{name} must not repeat a seed, got {out}")
+        checks.fail(name, "a seed", verb="not repeat", got=str(out))
     return out
 
 
@@ -144,19 +144,18 @@ def _candidates(names, settings) -> dict[str, tuple[type[optimizers.Optimizer], 
         elif isinstance(what, type) and issubclass(what, optimizers.Optimizer):
             cls = what
         else:
-            raise checks.WrongType(f"optimizers must be names of kai_lib.optimizers.ALL or Optimizer classes, "
-                                   f"got {checks.shown(what)}")
+            checks.fail("optimizers", "names of kai_lib.optimizers.ALL or Optimizer classes", what, wrong_type=True)
         if label is None:
             label = next((k for k, c in optimizers.ALL.items() if c is cls), cls.__name__)
         if label in out:
-            raise ValueError(f"optimizers must not repeat a name, got {label!r} twice")
+            checks.fail("optimizers", "a name", verb="not repeat", got=f"{label!r} twice")
         out[label] = (cls, dict((settings or {}).get(label, {})))
     if len(out) < 1:
-        raise ValueError("optimizers must name at least one optimizer")
+        checks.fail("optimizers", "at least one optimizer", verb="name", got="none")
     unknown = set(settings or {}) - set(out)
     if unknown:
-        raise ValueError(f"settings must be keyed by the compared optimizers ({', '.join(out)}), got "
-                         f"{', '.join(sorted(unknown))}")
+        checks.fail("settings", f"keyed by the compared optimizers ({', '.join(out)})",
+                    got=", ".join(sorted(unknown)))
     return out
 
 
@@ -332,7 +331,7 @@ class Comparison(dict):
 
     def _check(self, name: str) -> Candidate:
         if name not in self:
-            raise ValueError(f"name must be one of the compared optimizers ({', '.join(self)}), got {name!r}")
+            checks.fail("name", f"one of the compared optimizers ({', '.join(self)})", got=repr(name))
         return self[name]
 
     def interval(self, name: str) -> tuple[float, float]:
@@ -389,15 +388,14 @@ class Comparison(dict):
         For adding optimizers without re-running the ones already compared: Holm's
         adjustment then covers every pair of the joined set.
         """
-        if not isinstance(other, Comparison):
-            raise checks.WrongType(f"other must be a tuning.Comparison, got {checks.shown(other)}")
+        checks.instance("other", other, Comparison, "a tuning.Comparison")
         for what in ("tune_seeds", "eval_seeds", "criterion", "budget", "alpha"):
             if getattr(self, what) != getattr(other, what):
-                raise ValueError(f"other must have the same {what}: "
-                                 f"{getattr(self, what)!r} ≠ {getattr(other, what)!r}")
+                checks.fail("other", f"the same {what} ({getattr(self, what)!r})", verb="have",
+                            got=repr(getattr(other, what)))
         if set(self) & set(other):
-            raise ValueError(f"other must compare other optimizers; both have "
-                             f"{', '.join(sorted(set(self) & set(other)))}")
+            checks.fail("other", "other optimizers", verb="compare",
+                        got=f"{', '.join(sorted(set(self) & set(other)))} in both")
         return Comparison({**self, **other}, self.criterion, self.budget, self.tune_seeds, self.eval_seeds, self.alpha)
 
     def text(self) -> str:
@@ -481,13 +479,13 @@ def compare(names: Sequence[str | type] | Mapping[str, str | type] = optimizers.
     """
     tune_seeds, eval_seeds = _seeds("tune_seeds", tune_seeds), _seeds("eval_seeds", eval_seeds)
     if not tune_seeds:
-        raise ValueError("tune_seeds must hold at least one seed, got none")
+        checks.fail("tune_seeds", "at least one seed", verb="hold", got="none")
     if len(eval_seeds) < MIN_EVAL_SEEDS:
-        raise ValueError(f"eval_seeds must hold at least {MIN_EVAL_SEEDS} seeds, got {len(eval_seeds)}")
+        checks.fail("eval_seeds", f"at least {MIN_EVAL_SEEDS} seeds", verb="hold", got=str(len(eval_seeds)))
     shared = sorted(set(tune_seeds) & set(eval_seeds))
     if shared:
-        raise ValueError(f"eval_seeds must be disjoint from tune_seeds (a value chosen on a seed looks best on it); "
-                         f"both hold {', '.join(map(str, shared))}")
+        checks.fail("eval_seeds", "disjoint from tune_seeds (a value chosen on a seed looks best on it)",
+                    got=f"seeds that both hold {', '.join(map(str, shared))}")
     alpha = checks.number("alpha", alpha, low=0, high=1, low_open=True, high_open=True)
     candidates = _candidates(names, settings)
     grids = {}
@@ -496,16 +494,15 @@ def compare(names: Sequence[str | type] | Mapping[str, str | type] = optimizers.
         if g is not None:
             g = np.asarray(g, dtype=float)
             if g.ndim != 1 or len(g) < 2 or not np.all(np.isfinite(g) & (g > 0)):
-                raise ValueError(f"grid must be at least two finite values > 0, got {g!r}")
+                checks.fail("grid", "at least two finite values > 0", got=repr(g))
         grids[label] = g
     if isinstance(grid, Mapping) and set(grid) - set(candidates):
-        raise ValueError(f"grid must be keyed by the compared optimizers ({', '.join(candidates)}), got "
-                         f"{', '.join(sorted(map(str, set(grid) - set(candidates))))}")
+        checks.fail("grid", f"keyed by the compared optimizers ({', '.join(candidates)})",
+                    got=", ".join(sorted(map(str, set(grid) - set(candidates)))))
     if criterion is None:
         criterion = Digits(epochs=epochs, batch_size=batch_size, dataset=dataset)
-    elif not callable(criterion):
-        raise checks.WrongType(f"criterion must be a function (optimizer, seed) -> float, "
-                               f"got {checks.shown(criterion)}")
+    else:
+        checks.function("criterion", criterion, "a function (optimizer, seed) -> float")
     if test is None and isinstance(criterion, Digits):
         test = criterion.test
     budget = budget if budget is not None else getattr(criterion, "budget", "not stated")
@@ -521,7 +518,7 @@ def compare(names: Sequence[str | type] | Mapping[str, str | type] = optimizers.
     def scores_of(cls, knob, value, fixed, seeds) -> np.ndarray:
         x = np.asarray(many(cls(**fixed, **{knob: float(value)}), list(seeds)), dtype=float)
         if x.shape != (len(seeds),):
-            raise ValueError(f"criterion.many must return one value per seed, got shape {x.shape}")
+            checks.fail("criterion.many", "one value per seed", verb="return", got=f"shape {x.shape}")
         return np.where(np.isfinite(x), x, math.inf)
 
     results, kept = {}, {}

@@ -50,6 +50,8 @@ from pathlib import Path
 
 import nbformat
 
+from .. import checks
+
 ROOT = Path(__file__).resolve().parents[2]
 NOTEBOOKS = ROOT / "notebooks"
 NAV_TAG = "nav"
@@ -706,8 +708,7 @@ def course_plan(folder: Path = NOTEBOOKS, budget: float = DECK_MINUTES) -> list[
 def print_course_plan(class_minutes: int = 50, folder: Path = NOTEBOOKS) -> None:
     """The presenter's plan: which decks make which class of ``class_minutes``, with the
     minutes each deck takes by the rule (printed first) and the minutes to spare."""
-    if not isinstance(class_minutes, int) or class_minutes <= 0:
-        raise ValueError(f"class_minutes must be a positive whole number of minutes, got {class_minutes!r}")
+    class_minutes = checks.integer("class_minutes", class_minutes, low=1)
     pace = PACE
     print(f"rule: {pace['slide']} min a slide + words on screen at {pace['words_per_minute']} a minute"
           f" + {pace['picture']} a picture + {pace['code']} code + {pace['sliders']} sliders"
