@@ -77,21 +77,28 @@ class Surface:
             arr.flags.writeable = False
             object.__setattr__(self, attr, arr)
 
+    # Far from the view a value, gradient or Hessian may overflow to inf (or be nan where
+    # inf - inf meets): that is an answer, which the runner reports as a divergence, so it is
+    # given quietly rather than with numpy's RuntimeWarnings (one place for all surfaces).
+
     def __call__(self, xy) -> Array:
-        """J at ``xy`` of shape ``(..., 2)``; returns shape ``(...)``."""
+        """J at ``xy`` of shape ``(..., 2)``; returns shape ``(...)`` (inf where it overflows, quietly)."""
         x, y = _split(xy)
-        return self.value_fn(x, y)
+        with np.errstate(over="ignore", invalid="ignore"):
+            return self.value_fn(x, y)
 
     def grad(self, xy) -> Array:
         """∇J at ``xy`` of shape ``(..., 2)``; returns shape ``(..., 2)``."""
         x, y = _split(xy)
-        gx, gy = self.grad_fn(x, y)
+        with np.errstate(over="ignore", invalid="ignore"):
+            gx, gy = self.grad_fn(x, y)
         return np.stack(np.broadcast_arrays(gx, gy), axis=-1)
 
     def hessian(self, xy) -> Array:
         """∇²J at ``xy`` of shape ``(..., 2)``; returns shape ``(..., 2, 2)``."""
         x, y = _split(xy)
-        hxx, hxy, hyy = np.broadcast_arrays(*self.hessian_fn(x, y))
+        with np.errstate(over="ignore", invalid="ignore"):
+            hxx, hxy, hyy = np.broadcast_arrays(*self.hessian_fn(x, y))
         return np.stack([np.stack([hxx, hxy], -1), np.stack([hxy, hyy], -1)], -2)
 
     def grid(self, n: int = 200) -> tuple[Array, Array, Array]:

@@ -1,5 +1,7 @@
 """The surfaces: analytic gradients and Hessians against finite differences, minimisers, views."""
 
+import warnings
+
 import numpy as np
 import pytest
 from hypothesis import given, settings
@@ -144,3 +146,14 @@ def test_surfaces_are_read_only():
         surfaces.BEALE.start[0] = 5.0
     with pytest.raises(AttributeError):
         surfaces.BEALE.xlim = (0, 1)
+
+
+@pytest.mark.parametrize("name", sorted(surfaces.ALL))
+@pytest.mark.parametrize("point", [(1e200, -1e200), (1e155, 3.0), (-1e300, 1e300), (3.0, -1e160)])
+def test_far_points_answer_quietly_with_inf_or_nan(name, point):
+    """Far outside the view J, ∇J and ∇²J may overflow: an answer (the runner calls it divergence), not a warning."""
+    s = surfaces.ALL[name]
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        values = [s(np.array(point)), s.grad(np.array(point)), s.hessian(np.array(point))]
+    assert [np.shape(v) for v in values] == [(), (2,), (2, 2)]
