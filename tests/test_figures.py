@@ -257,8 +257,14 @@ def test_3d_race_legend_text_is_at_least_11_px_tall_in_the_gif(name):
     fig.set_dpi(GIF_DPI_3D)
     fig.canvas.draw()
     ax = anim.trails[next(iter(anim.trails))][0].axes
-    texts = ax.get_legend().get_texts()
+    assert ax.get_legend() is None and len(fig.legends) == 1  # beside the surface, not over it
+    texts = fig.legends[0].get_texts()
     assert len(texts) == 7
+    # the legend stays in the figure's lower left, below the z axis: left of x = 0.31, under y = 0.5
+    box = fig.legends[0].get_window_extent(fig.canvas.get_renderer()).transformed(fig.transFigure.inverted())
+    assert box.x0 >= 0 and box.x1 <= 0.31 and box.y1 <= 0.5
+    # x's last tick label would meet y's in the near corner: x has none at its upper limit
+    assert max(ax.get_xticks()) < races.RACES[name].surface.xlim[1]
     renderer = fig.canvas.get_renderer()
     assert min(t.get_window_extent(renderer).height for t in texts) >= 11
     assert fig.canvas.get_width_height() == (768, 544)
