@@ -7,6 +7,8 @@ scaled to the width the picture is shown at.
 """
 
 import os
+import subprocess
+import sys
 
 import matplotlib
 import matplotlib.pyplot as plt
@@ -255,3 +257,24 @@ def test_a_bad_kai_lib_style_names_the_variable_and_the_allowed_values():
     assert done.returncode == 1
     assert done.stderr.strip().splitlines()[-1] == (
         "ValueError: KAI_LIB_STYLE must be 'notebook' or 'classroom', got 'Classroom' (a str)")
+
+
+@pytest.mark.parametrize("command", ["kai_lib.figures", "kai_lib.tools.nbtools", "kai_lib.tools.site",
+                                     "kai_lib.tools.i18n", "kai_lib.tools.bench"])
+def test_a_command_refuses_a_bad_style_variable_in_one_error_line(command):
+    env = {**os.environ, "KAI_LIB_STYLE": "Classroom"}
+    done = subprocess.run([sys.executable, "-m", command, "--help"], env=env, capture_output=True, text=True,
+                          timeout=120)
+    assert done.returncode == 2
+    assert done.stderr == (f"python -m {command}: error: KAI_LIB_STYLE must be 'notebook' or 'classroom', "
+                           "got 'Classroom' (a str)\n")
+    assert done.stdout == ""
+
+
+def test_a_notebook_importing_kai_lib_with_a_bad_style_variable_gets_the_error_itself():
+    env = {**os.environ, "KAI_LIB_STYLE": "projector"}
+    done = subprocess.run([sys.executable, "-c", "import kai_lib"], env=env, capture_output=True, text=True,
+                          timeout=120)
+    assert done.returncode == 1
+    assert done.stderr.strip().splitlines()[-1] == ("ValueError: KAI_LIB_STYLE must be 'notebook' or 'classroom', "
+                                                    "got 'projector' (a str)")

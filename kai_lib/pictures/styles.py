@@ -41,6 +41,7 @@ from __future__ import annotations
 
 import contextlib
 import os
+import sys
 import textwrap
 from dataclasses import dataclass, field
 from types import MappingProxyType
@@ -49,7 +50,8 @@ import matplotlib as mpl
 
 from .. import checks
 
-__all__ = ["Style", "STYLES", "STYLE_ENV", "use_style", "current", "using", "fit_titles"]
+__all__ = ["Style", "STYLES", "STYLE_ENV", "KOREAN_FONTS", "use_style", "current", "using", "fit_titles",
+           "font_family"]
 
 #: Environment variable read when kai_lib is imported: ``KAI_LIB_STYLE=classroom``.
 STYLE_ENV = "KAI_LIB_STYLE"
@@ -157,6 +159,24 @@ def _classroom() -> Style:
         stack_panels=True,
         stack_width=1.0,
     )
+
+
+#: Korean fonts a picture with Hangul falls back to, the first installed one (Debian's ``fonts-noto-cjk``
+#: gives the first; nothing is downloaded). NanumGothic comes last: it lacks − (U+2212), ᵏ, ₀ and ✕.
+KOREAN_FONTS = ("Noto Sans CJK KR", "Noto Sans KR", "NanumGothic")
+
+
+def font_family() -> list[str]:
+    """The pictures' fonts in fallback order: DejaVu Sans first (matplotlib's own, with every symbol the
+    pictures use: − η θ ∇ ε γ β ᵏ ₀ ✕), then the first installed :data:`KOREAN_FONTS` for Hangul."""
+    from matplotlib import font_manager
+
+    installed = {font.name for font in font_manager.fontManager.ttflist}
+    return ["DejaVu Sans", *[name for name in KOREAN_FONTS if name in installed][:1]]
+
+
+if list(mpl.rcParams["font.family"]) == list(mpl.rcParamsDefault["font.family"]):  # a learner's own choice stays
+    mpl.rcParams["font.family"] = font_family()
 
 
 #: The styles by name.
@@ -294,5 +314,30 @@ def fit_titles(fig) -> None:
         fig.tight_layout()
 
 
-if os.environ.get(STYLE_ENV):  # a typo names the variable and the allowed values, not a traceback into here
-    use_style(checks.choice(STYLE_ENV, os.environ[STYLE_ENV], tuple(STYLES)))
+def _command() -> str | None:
+    """The kai_lib command being started (``python -m kai_lib.figures ...``), or None (a kernel, a script, pytest)."""
+    argv = list(getattr(sys, "orig_argv", []))
+    if "-m" in argv[:-1] and argv[argv.index("-m") + 1].startswith("kai_lib."):
+        return argv[argv.index("-m") + 1]
+    return None
+
+
+def _style_from_environment() -> None:
+    """Use ``KAI_LIB_STYLE``, read once, when kai_lib is imported. A typo is refused with the variable's
+    name and the allowed values: a notebook's first cell raises that ``ValueError``; a command
+    (``python -m kai_lib.figures``, ``kai_lib.tools.*``) prints it as one ``error:`` line and exits 2,
+    as it does for its own arguments (the package is imported before the command's code runs)."""
+    name = os.environ.get(STYLE_ENV)
+    if not name:
+        return
+    try:
+        use_style(checks.choice(STYLE_ENV, name, tuple(STYLES)))
+    except ValueError as error:
+        command = _command()
+        if command is None:
+            raise
+        print(f"python -m {command}: error: {error}", file=sys.stderr)
+        raise SystemExit(2) from None
+
+
+_style_from_environment()
