@@ -6,13 +6,14 @@ VENV := .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 
-.PHONY: help install lab test unit notebooks figures site handouts lint clean
+.PHONY: help install lab test unit notebooks translations figures site handouts lint clean
 
 help:
 	@echo "make lab        set up .venv and open JupyterLab on notebooks/"
 	@echo "make test       set up .venv and run the unit tests and every notebook (nbval)"
 	@echo "make figures    regenerate figures/ (the slide figures)"
-	@echo "make notebooks  re-execute every notebook and clean it for committing"
+	@echo "make notebooks  re-execute every notebook, clean it for committing, and build the Korean edition"
+	@echo "make translations  merge the English prose into the Korean catalogues (notebooks/ko/po/)"
 	@echo "make site       build the reading edition, a website that works offline, into build/site/"
 	@echo "make handouts   print each notebook page of build/site/ to build/handouts/NN-name.pdf (Chromium)"
 	@echo "make lint       ruff"
@@ -43,6 +44,11 @@ figures: $(STAMP)
 
 notebooks: $(STAMP)
 	$(PY) -m kai_lib.tools.nbtools execute
+	$(PY) -m kai_lib.tools.i18n build
+
+# gettext's workflow: extract (new English units untranslated, changed ones fuzzy), translate, build
+translations: $(STAMP)
+	$(PY) -m kai_lib.tools.i18n extract
 
 site: $(STAMP)
 	$(PY) -m kai_lib.tools.site build

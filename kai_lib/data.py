@@ -18,8 +18,10 @@ Only the loader and ``make_moons`` come from scikit-learn; the learning is kai_l
 from __future__ import annotations
 
 import functools
+import json
 from collections.abc import Callable
 from dataclasses import dataclass
+from pathlib import Path
 
 import numpy as np
 
@@ -27,7 +29,11 @@ from . import checks
 from .surfaces import Surface
 
 __all__ = ["Regression", "make_regression", "SparseFeatures", "make_sparse_features", "digits", "moons",
-           "MAX_ROWS"]
+           "reference", "MAX_ROWS", "REFERENCE"]
+
+#: The committed reference values (``tests/reference/*.json``) that the tests and notebooks 03, 11
+#: and 12 compare kai_lib with, beside the scripts that wrote them from PyTorch and the reference packages.
+REFERENCE = Path(__file__).resolve().parents[1] / "tests" / "reference"
 
 #: The most values a generated dataset may hold (rows, or rows × features): about 80 MB.
 MAX_ROWS = 10_000_000
@@ -219,3 +225,18 @@ def moons(n: int = 200, noise: float = 0.2, seed: int = 0) -> tuple[np.ndarray, 
 
     X, y = make_moons(n_samples=n, noise=noise, random_state=seed)
     return X.astype(float), y.astype(np.intp)
+
+
+def reference(name: str) -> dict:
+    """The committed reference values ``tests/reference/<name>.json``: ``"torch_reference"`` (PyTorch's
+    optimizers) or ``"after_adam_reference"`` (the reference packages of notebook 12's optimizers).
+
+    kai_lib never needs torch or those packages: their values were computed once and committed.
+    The file is found from the package's own folder, so a notebook reads it from ``notebooks/`` and
+    from ``notebooks/ko/`` alike.
+
+    >>> "lbfgs" in reference("torch_reference")
+    True
+    """
+    checks.choice("name", name, sorted(p.stem for p in REFERENCE.glob("*.json")))
+    return json.loads((REFERENCE / f"{name}.json").read_text())

@@ -58,6 +58,9 @@ except ImportError:  # pragma: no cover - depends on the machine
 ROOT = Path(__file__).resolve().parent.parent
 NOTEBOOK_DIR = Path(os.environ.get("KAI_LIB_NOTEBOOKS_DIR") or ROOT / "notebooks").resolve()
 NOTEBOOKS = sorted(NOTEBOOK_DIR.glob("[0-9][0-9]-*.ipynb"))
+#: Korean notebooks checked the same way, from notebooks/ko/ (their Hangul too: _check_hangul); their code
+#: and outputs are the English ones (tests/test_korean.py), so two of them stand for the edition here
+KOREAN = [p for p in (NOTEBOOK_DIR / "ko" / f"{n}.ipynb" for n in ("04-nag", "08-adam")) if p.exists()]
 SCREENSHOTS = ROOT / "build" / "screenshots"
 # Debian's Chromium and its launch options, shared with the reading edition's handouts and check
 CHROMIUM, CHROMIUM_FLAGS = reading.CHROMIUM, reading.CHROMIUM_FLAGS
@@ -98,6 +101,16 @@ const panelFor = (path) => {
   return null;
 };
 """
+
+
+def _name(notebook: Path) -> str:
+    """A notebook's path as JupyterLab names it, from the folder it serves: ``04-nag.ipynb``, ``ko/04-nag.ipynb``."""
+    return notebook.resolve().relative_to(NOTEBOOK_DIR).as_posix()
+
+
+def _stem(notebook) -> str:
+    """A notebook's name for a screenshot or a test id: ``04-nag``, ``ko-04-nag``."""
+    return _name(Path(notebook) if Path(notebook).is_absolute() else NOTEBOOK_DIR / notebook)[:-6].replace("/", "-")
 
 
 # --- the server ----------------------------------------------------------------------------------
@@ -279,7 +292,7 @@ class Runner:
 def runner(lab, request):
     """One Chromium with JupyterLab in two tabs, shared by every notebook of the session."""
     # this module's notebooks, in the order the session runs them (nbval's items have no module)
-    queue = [item.callspec.params["notebook"].name for item in request.session.items
+    queue = [_name(item.callspec.params["notebook"]) for item in request.session.items
              if getattr(item, "module", None) is request.module and hasattr(item, "callspec")]
     with sync_playwright() as pw:
         browser = pw.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_FLAGS)
@@ -539,7 +552,7 @@ def _check_players(page, cell_node, where: str) -> list[str]:
 def _screenshot(page, name: str) -> Path:
     """The whole notebook: the window is made as tall as the notebook for the capture."""
     SCREENSHOTS.mkdir(parents=True, exist_ok=True)
-    path = SCREENSHOTS / f"{Path(name).stem}.png"
+    path = SCREENSHOTS / f"{_stem(name)}.png"
     hidden = page.evaluate(JS_PANEL + """
       (path) => {
         const w = panelFor(path);
@@ -678,7 +691,7 @@ def _deck_state(page, name: str) -> dict:
 
 def _deck_screenshot(page, name: str, what: str) -> None:
     SCREENSHOTS.mkdir(parents=True, exist_ok=True)
-    page.screenshot(path=SCREENSHOTS / f"{Path(name).stem}-deck-{what}.png", caret="initial")
+    page.screenshot(path=SCREENSHOTS / f"{_stem(name)}-deck-{what}.png", caret="initial")
 
 
 def _check_seen(page, name: str, where: str, number: int, total: int, slide: dict) -> list[str]:
@@ -748,6 +761,50 @@ def _check_slide(page, name: str, number: int, slide: dict, cells: list[dict], t
                 except PlaywrightError:
                     problems.append(f"{where}: the animation did not start by itself when its slide arrived")
             problems += _check_players(page, node, f"{where} (animation)")
+    return problems
+
+
+# The page's prose font, and three glyphs in it at 40 px: two Hangul syllables and U+0378, which no font
+# has. Without a Korean font both syllables are drawn as the same missing-glyph box.
+JS_GLYPHS = JS_PANEL + """
+  (path) => {
+    const w = panelFor(path);
+    const prose = w.content.node.querySelector('.jp-MarkdownCell .jp-RenderedMarkdown p');
+    const box = document.createElement('div');
+    box.id = 'kai-glyphs';
+    box.style.cssText = 'position:fixed;left:8px;top:8px;z-index:99999;background:#fff;color:#000;'
+                        + 'font-size:40px;line-height:1.4;padding:6px';
+    box.style.fontFamily = getComputedStyle(prose).fontFamily;
+    for (const [i, ch] of ['가', '나', '\u0378'].entries()) {
+      const span = document.createElement('span');
+      span.id = 'kai-glyph-' + i;
+      span.textContent = ch;
+      span.style.display = 'inline-block';
+      span.style.marginRight = '12px';
+      box.appendChild(span);
+    }
+    document.body.appendChild(box);
+    const text = [...w.content.node.querySelectorAll('.jp-MarkdownCell .jp-RenderedMarkdown')]
+      .map(e => e.innerText).join(' ');
+    return {family: box.style.fontFamily, hangul: (text.match(/[\uac00-\ud7a3]/g) || []).length,
+            widths: [0, 1, 2].map(i => document.getElementById('kai-glyph-' + i).getBoundingClientRect().width)};
+  }"""
+
+
+def _check_hangul(page, name: str) -> list[str]:
+    """The Korean prose is on the page and drawn in glyphs, not boxes: the syllables 가 and 나 must
+    look different from each other and from a missing glyph (a Korean font is installed and found)."""
+    found = page.evaluate(JS_GLYPHS, name)
+    try:
+        shots = [page.locator(f"#kai-glyph-{i}").screenshot() for i in range(3)]
+    finally:
+        page.evaluate("() => document.getElementById('kai-glyphs').remove()")
+    problems = []
+    if found["hangul"] < 1000:
+        problems.append(f"{name}: its prose shows {found['hangul']} Hangul syllables; the Korean is missing")
+    if shots[0] == shots[1] or shots[0] == shots[2]:
+        problems.append(f"{name}: Hangul is drawn as missing-glyph boxes in {found['family']!r} (widths "
+                        f"{found['widths']}): install a Korean font (Debian: apt-get install fonts-noto-cjk)")
     return problems
 
 
@@ -829,16 +886,17 @@ def report_deck_times():
     if DECK_TIMES:
         total = sum(DECK_TIMES.values())
         print(f"\ndeck pass: {total:.1f} s for {len(DECK_TIMES)} notebooks "
-              + ", ".join(f"{Path(k).stem[:2]} {v:.1f} s" for k, v in DECK_TIMES.items()))
+              + ", ".join(f"{_stem(k).replace(Path(k).stem, Path(k).stem[:2])} {v:.1f} s"
+                          for k, v in DECK_TIMES.items()))
         for name, (count, minutes) in DECK_MINUTES.items():
-            print(f"deck {Path(name).stem}: {count} slides, {minutes:.0f} minutes by nbtools' rule")
+            print(f"deck {_stem(name)}: {count} slides, {minutes:.0f} minutes by nbtools' rule")
         for line in UNCHECKED:
             print(f"not checked: {line}")
 
 
-@pytest.mark.parametrize("notebook", NOTEBOOKS, ids=lambda p: p.stem)
+@pytest.mark.parametrize("notebook", NOTEBOOKS + KOREAN, ids=_stem)
 def test_notebook_runs_in_jupyterlab(runner, lab, notebook):
-    name = notebook.name
+    name = _name(notebook)
     page = runner.take(name)
     problems = []
     try:
@@ -876,6 +934,8 @@ def test_notebook_runs_in_jupyterlab(runner, lab, notebook):
                 problems.append(f"{name}: Run All Cells stopped at cell {stopped['index'] + 1}; "
                                 f"{unrun} cell(s) after it did not run")
         else:
+            if notebook.parent.name == "ko":
+                problems += _check_hangul(page, name)
             problems += _deck_pass(page, name, notebook, cells)
     finally:
         try:

@@ -24,6 +24,8 @@ import pytest
 from kai_lib.tools import nbtools as nbtools
 
 PATHS = nbtools.notebook_paths()
+#: The Korean edition's notebooks: their prose quotes the same outputs (tests/test_korean.py builds them).
+KOREAN_PATHS = nbtools.notebook_paths(nbtools.NOTEBOOKS / "ko")
 
 #: Code cells before and after a markdown cell whose outputs may hold its numbers.
 WINDOW = 6
@@ -111,11 +113,11 @@ ALLOWED: dict[str, dict[str, str]] = {
 }
 
 _NUMBER = re.compile(
-    r"(?<![\w.^_{])"            # not inside a word, a version, a LaTeX exponent or subscript
+    r"(?<![A-Za-z0-9_.^{])"      # not inside a word, a version, a LaTeX exponent or subscript
     r"(\d{1,3}(?:,\d{3})+|\d+)"  # integer part, maybe with thousands separators
     r"(\.\d+)?"                  # decimals
     r"(?:\s*(?:e|E|×\s*10\^?\{?)([−-]?\d+)\}?)?"  # exponent: 3.2e-3, 3 × 10^{-3}
-    r"(?![\w])"
+    r"(?![A-Za-z0-9_])"          # a Korean particle may follow: "0.0056으로"
 )
 _STRIP = [
     re.compile(r"<!--.*?-->", re.S),         # comments, the navigation marker
@@ -124,7 +126,7 @@ _STRIP = [
     re.compile(r"\]\([^)]*\)"),              # link targets
     re.compile(r"https?://\S+"),             # bare URLs
     re.compile(r"arXiv[:\s]*\d{4}\.\d{4,5}", re.I),
-    re.compile(r"\b(?:19|20)\d{2}[a-z]?\b"),  # years
+    re.compile(r"(?<![\d.,])(?:19|20)\d{2}[a-z]?(?![\d.,]\d|[A-Za-z])"),  # years (2019, 2019a, 2020년)
     re.compile(r"\^\{?[−\d.-]+\}?"),          # LaTeX exponents (0.9^{22})
     re.compile(r"_\{?[\w−-]+\}?"),            # LaTeX subscripts (\theta_{t-1})
     re.compile(r"[⁰¹²³⁴⁵⁶⁷⁸⁹⁻]+"),             # unicode superscripts
@@ -194,7 +196,7 @@ def unmatched(nb, stem: str) -> list[str]:
             continue
         heading = re.search(r"^## (.+)$", cell.source, flags=re.M)
         if heading:
-            recap = heading.group(1).strip().lower().startswith(("summary", "exercises"))
+            recap = heading.group(1).strip().lower().startswith(("summary", "exercises", "요약", "연습 문제"))
         near = everywhere if recap else [c for c in cells[max(0, i - WINDOW): i + WINDOW + 1]
                                          if c.cell_type == "code"]
         candidates = [v for c in near for v in output_numbers(c)]
@@ -210,7 +212,7 @@ def unmatched(nb, stem: str) -> list[str]:
 
 
 
-@pytest.mark.parametrize("path", PATHS, ids=lambda p: p.name)
+@pytest.mark.parametrize("path", PATHS + KOREAN_PATHS, ids=lambda p: str(p.relative_to(nbtools.NOTEBOOKS)))
 def test_prose_numbers_come_from_the_cells_around_them(path):
     nb = nbformat.read(path, as_version=4)
     problems = unmatched(nb, path.stem)
@@ -249,3 +251,8 @@ def test_a_number_the_output_does_not_hold_is_reported():
     code.outputs = [nbformat.v4.new_output("stream", name="stdout", text="distance 0.20\n")]
     nb.cells = [code, nbformat.v4.new_markdown_cell("SGD ends 0.20 away, RMSProp 0.28.")]
     assert unmatched(nb, "x") == ["cell 1: '0.28' is in no output of the cells around it"]
+
+
+def test_a_korean_particle_after_a_number_does_not_hide_it():
+    found = [w for w, _, _ in quoted_numbers("손실은 0.0056으로 가장 낮고, 37 %의 쌍이 1,866개 중 12.5초에")]
+    assert found == ["0.0056", "37", "1866", "12.5"]

@@ -60,7 +60,7 @@ def test_size_and_clean_outputs(path):
 def test_navigation_is_first_and_last_and_up_to_date(path):
     nb = read(path)
     titles = [nbtools.title_of(read(p)) for p in PATHS]
-    expected = nbtools.nav_source(PATHS, PATHS.index(path), titles)
+    expected = nbtools.nav_source(PATHS, PATHS.index(path), titles, nbtools.english_switch(path))
     for cell in (nb.cells[0], nb.cells[-1]):
         assert nbtools.NAV_TAG in cell.metadata.get("tags", []), f"{path.name}: run python -m kai_lib.tools.nbtools nav"
         assert cell.source == expected

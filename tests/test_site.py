@@ -16,9 +16,10 @@ another host fails its test even where DNS would have answered. For every page:
 
 Then: search finds "bias correction" on notebook 08's page; the download button saves
 notebook 08's ``.ipynb`` byte for byte; a handout PDF has as many pages as its printed layout
-needs and every picture of the page; the language switch (with a tiny fake Korean notebook
-in a temporary folder, since the Korean edition has not landed) lands on the twin page and
-Korean search works. Screenshots of three pages go to ``build/screenshots/site-*.png``.
+needs and every picture of the page. The Korean edition (``notebooks/ko/``) is the second book,
+``ko/``: every Korean page passes the same checks, each page's language switch lands on its twin,
+and Korean search finds 편향 보정 on the Adam page (the switch's mechanics are also checked with a
+tiny fake twin in a temporary folder). Screenshots of three pages go to ``build/screenshots/site-*.png``.
 Skipped with one line where Playwright or Chromium is missing, as ``test_browser.py`` is.
 """
 
@@ -27,6 +28,7 @@ from __future__ import annotations
 import io
 import json
 import math
+import re
 import subprocess
 import sys
 import time
@@ -46,8 +48,9 @@ except ImportError:  # pragma: no cover - depends on the machine
 ROOT = Path(__file__).resolve().parent.parent
 NOTEBOOKS = sorted((ROOT / "notebooks").glob("[0-9][0-9]-*.ipynb"))
 SCREENSHOTS = ROOT / "build" / "screenshots"
+KOREAN = sorted((ROOT / "notebooks" / "ko").glob("[0-9][0-9]-*.ipynb"))
 SHOTS = {"08-adam": "site-08-adam.png", "09-comparison": "site-09-comparison.png",
-         "gallery": "site-gallery.png"}
+         "gallery": "site-gallery.png", "ko/08-adam": "site-ko-08-adam.png", "ko/gallery": "site-ko-gallery.png"}
 VIEWPORT = {"width": 1280, "height": 900}
 # MathJax 2 detects that a web font has loaded by measuring a font whose source is about:blank:
 # an in-browser probe that never reaches the network, so it is not a failed request
@@ -129,8 +132,9 @@ def reader(built, pw):
 
 def test_the_site_has_every_notebook_in_order_and_the_gallery(built):
     site, pages = built
-    assert list(pages) == ["en"]  # no notebooks/ko/ yet: English only
+    assert list(pages) == ["en", "ko"]
     assert pages["en"] == [p.stem for p in NOTEBOOKS] + ["gallery"]
+    assert pages["ko"] == [p.stem for p in KOREAN] + ["gallery"] == pages["en"]
     toc = json.loads((site.parent / "book" / "_toc.yml").read_text())
     assert [toc["root"]] + [c["file"] for c in toc["chapters"]] == pages["en"]
     for name in pages["en"]:
@@ -141,17 +145,22 @@ def test_the_site_has_every_notebook_in_order_and_the_gallery(built):
     assert hrefs == [f"{name}.html" for name in pages["en"][1:]]
     assert 'class="left-prev"' in sidebar and 'href="02-sgd-minibatch.html"' in sidebar
     assert 'class="right-next"' in sidebar and 'href="04-nag.html"' in sidebar
-    # nothing of the switch without a Korean edition; no MathJax and no fonts from a CDN in any page
+    # every page of either edition switches to its twin (the site's switch: the navigation cells'
+    # own, which would link an .ipynb, is left out); no MathJax and no fonts from a CDN in any page
+    for name in pages["en"]:
+        english, korean = (site / f"{name}.html").read_text(), (site / "ko" / f"{name}.html").read_text()
+        assert f'class="kai-lang-switch"><a href="ko/{name}.html"' in english, name
+        assert f'class="kai-lang-switch"><a href="../{name}.html"' in korean, name
+        assert ".ipynb" not in "".join(re.findall(r'href="([^"]*)"', english + korean)).replace(
+            f"_sources/{name}.ipynb", ""), name
+        assert '<html lang="ko"' in korean and reading.TITLES["ko"] in korean, name
     for page in site.rglob("*.html"):
         text = page.read_text()
-        assert "kai-lang-switch" not in text, page
         for cdn in ("cdn.jsdelivr.net", "unpkg.com", "fonts.googleapis", "cdnjs", "googletagmanager"):
             assert cdn not in text, (page, cdn)
 
 
 def _hrefs(html_text: str, container_class: str) -> list[str]:
-    import re
-
     start = html_text.index(container_class)
     end = html_text.index("</ul>", start)
     return re.findall(r'href="([^"]*)"', html_text[start:end])
@@ -170,7 +179,8 @@ def _image_outputs(notebook: Path) -> tuple[int, int]:
     return pictures, gifs
 
 
-@pytest.mark.parametrize("name", [p.stem for p in NOTEBOOKS] + ["gallery"])
+@pytest.mark.parametrize("name", [p.stem for p in NOTEBOOKS] + ["gallery"]
+                         + [f"ko/{p.stem}" for p in KOREAN] + ["ko/gallery"])
 def test_page_reads_offline_with_maths_and_pictures(reader, name):
     reader.open(f"{name}.html")
     page = reader.page
@@ -202,7 +212,7 @@ def test_page_reads_offline_with_maths_and_pictures(reader, name):
     problems += [f"font failed to load: {family}" for family in state["brokenFonts"]]
     if state["raw"]:
         problems.append(f"{state['raw']} raw $$, \\( or \\[ left in the text")
-    if name == "gallery":
+    if name.endswith("gallery"):
         assert len(images) == len(list((ROOT / "figures").glob("*.*"))), images
     else:
         pictures, gifs = _image_outputs(ROOT / "notebooks" / f"{name}.ipynb")
@@ -234,6 +244,12 @@ def test_search_finds_bias_correction_on_the_adam_page(reader):
     hits = _search(reader, "search.html?q=bias+correction")
     SCREENSHOTS.mkdir(parents=True, exist_ok=True)
     reader.page.screenshot(path=str(SCREENSHOTS / "site-search.png"))
+    assert hits and hits[0].split("#")[0].split("?")[0] == "08-adam.html", hits
+    assert not reader.requests_ok(), reader.requests_ok()
+
+
+def test_korean_search_finds_bias_correction_on_the_korean_adam_page(reader):
+    hits = _search(reader, "ko/search.html?q=편향+보정")
     assert hits and hits[0].split("#")[0].split("?")[0] == "08-adam.html", hits
     assert not reader.requests_ok(), reader.requests_ok()
 

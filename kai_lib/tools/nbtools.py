@@ -85,8 +85,23 @@ def title_of(nb) -> str:
     return ""
 
 
-def nav_source(paths: list[Path], i: int, titles: list[str]) -> str:
-    """The markdown of notebook ``i``'s navigation line."""
+LANGUAGE_TAG = "<!--LANGUAGE-->"  # starts the navigation cell's language switch (the website has its own)
+
+
+def language_switch(english: str | None, korean: str | None) -> str:
+    """``English | 한국어``, the other edition's name a link (``english`` or ``korean``: its href)."""
+    return (f"{LANGUAGE_TAG}\n" + (f"[English]({english})" if english else "English") + " | "
+            + (f"[한국어]({korean})" if korean else "한국어"))
+
+
+def english_switch(path: Path) -> str:
+    """The switch an English notebook's navigation ends with, when its Korean twin
+    (``ko/NN-name.ipynb``, written by :mod:`kai_lib.tools.i18n`) exists; else ``""``."""
+    return language_switch(None, f"ko/{path.name}") if (path.parent / "ko" / path.name).exists() else ""
+
+
+def nav_source(paths: list[Path], i: int, titles: list[str], switch: str = "") -> str:
+    """The markdown of notebook ``i``'s navigation line (then ``switch``, a :func:`language_switch`)."""
     def link(j):
         return f"[{titles[j]}]({paths[j].name})"
 
@@ -94,7 +109,7 @@ def nav_source(paths: list[Path], i: int, titles: list[str]) -> str:
     previous = f"< {link(i - 1)}" if i > 0 and paths[i - 1].name != INDEX else ""
     parts = [previous, f"[Contents]({INDEX})" if paths[i].name != INDEX else "Contents",
              f"{link(i + 1)} >" if i + 1 < len(paths) else ""]
-    return "<!--NAVIGATION-->\n" + " | ".join(p for p in parts if p)
+    return "<!--NAVIGATION-->\n" + " | ".join(p for p in parts if p) + (f"\n\n{switch}" if switch else "")
 
 
 def _nav_cell(source: str):
@@ -123,7 +138,8 @@ def update_navigation(folder: Path = NOTEBOOKS, only: list[Path] | None = None) 
         if only is not None and path not in only:
             continue
         before = nbformat.writes(nb)
-        with_slides(with_navigation(nb, nav_source(paths, i, titles)))  # new nav cells get their cut
+        source = nav_source(paths, i, titles, english_switch(path))
+        with_slides(with_navigation(nb, source))  # new nav cells get their cut
         after = nbformat.writes(nb)
         if after != before:
             path.write_text(after)
@@ -730,20 +746,33 @@ def notes_page(path: Path) -> str:
     import mistune
 
     nb = nbformat.read(path, as_version=4)
+    language = nb.metadata.get("kai_lib", {}).get("language", "en")  # the Korean edition's notebooks say "ko"
+    words = NOTES_WORDS[language]
     slides = deck(nb)
+    minutes = sum(s["minutes"] for s in slides)
     render = mistune.create_markdown(escape=False, plugins=["table"])
-    parts = [f"<!doctype html><meta charset='utf-8'><title>{html.escape(title_of(nb))}: speaker notes</title>",
+    parts = [f"<!doctype html><html lang='{language}'><meta charset='utf-8'>"
+             f"<title>{html.escape(title_of(nb))}: {words['notes']}</title>",
              "<style>body{font:16px/1.45 sans-serif;max-width:46em;margin:2em auto}"
              "section{break-inside:avoid-page;border-top:1px solid #999;padding:.4em 0}"
              "h2{font-size:1.1em;margin:.3em 0}.n{color:#555}</style>",
-             f"<h1>{html.escape(title_of(nb))}: speaker notes</h1>",
-             f"<p>{len(slides)} slides, about {sum(s['minutes'] for s in slides):.0f} minutes "
-             f"({path.name}).</p>"]
+             f"<h1>{html.escape(title_of(nb))}: {words['notes']}</h1>",
+             f"<p>{words['length'].format(slides=len(slides), minutes=minutes)} ({path.name}).</p>"]
     for n, slide in enumerate(slides, 1):
-        body = "".join(render(note) for note in slide["notes"]) or "<p class='n'>(the slide says it)</p>"
-        parts.append(f"<section><h2><span class='n'>{n} / {len(slides)} · {slide['minutes']:.1f} min ·</span> "
-                     f"{html.escape(slide['title'] or 'cell ' + str(slide['index'] + 1))}</h2>{body}</section>")
+        body = "".join(render(note) for note in slide["notes"]) or f"<p class='n'>{words['nothing']}</p>"
+        parts.append(f"<section><h2><span class='n'>{n} / {len(slides)} · {slide['minutes']:.1f} {words['min']} ·"
+                     f"</span> {html.escape(slide['title'] or words['cell'] + ' ' + str(slide['index'] + 1))}"
+                     f"</h2>{body}</section>")
     return "\n".join(parts)
+
+
+#: The notes page's own words, in each edition's language.
+NOTES_WORDS = {
+    "en": {"notes": "speaker notes", "length": "{slides} slides, about {minutes:.0f} minutes", "min": "min",
+           "nothing": "(the slide says it)", "cell": "cell"},
+    "ko": {"notes": "발표자 노트", "length": "슬라이드 {slides}장, 약 {minutes:.0f}분", "min": "분",
+           "nothing": "(슬라이드에 다 있습니다)", "cell": "셀"},
+}
 
 
 def execute(path: Path, timeout: int = 60) -> float:
@@ -819,10 +848,10 @@ def _run(command: str, paths: list[Path]) -> int:
             print(f"presentation cut updated: {path.name}")
         print_deck_summary(too_tall=True)
         return 0
-    if command == "notes":
-        (ROOT / "build" / "notes").mkdir(parents=True, exist_ok=True)
-        for path in paths:
-            out = ROOT / "build" / "notes" / f"{path.stem}.html"
+    if command == "notes":  # the Korean edition's decks too, into build/notes/ko/
+        for path in paths + [p for p in (NOTEBOOKS / "ko" / q.name for q in paths) if p.exists()]:
+            out = ROOT / "build" / "notes" / path.relative_to(NOTEBOOKS).with_suffix(".html")
+            out.parent.mkdir(parents=True, exist_ok=True)
             out.write_text(notes_page(path))
             print(f"speaker notes: {out.relative_to(ROOT)}")
         return 0

@@ -62,12 +62,17 @@ import sys
 import time
 from pathlib import Path
 
+import nbformat
+
+from . import nbtools
+
 ROOT = Path(__file__).resolve().parents[2]
 NOTEBOOKS = ROOT / "notebooks"
 BUILD = ROOT / "build"
 SITE = BUILD / "site"
 HANDOUTS = BUILD / "handouts"
 TITLE = "Kai.Lib — gradient-descent optimizers you can watch"
+TITLES = {"en": TITLE, "ko": "Kai.Lib — 눈으로 보는 경사 하강법 옵티마이저"}  # README.ko.md's title
 LANGUAGES = {"en": "English", "ko": "한국어"}
 LIVE_NOTE = {
     "en": ("This is the reading edition: each animation shows as a GIF and each slider panel as a still "
@@ -161,7 +166,7 @@ def _config_yml(language: str, twin: dict | None) -> str:
         "suppress_warnings": ["mystnb.unknown_mime_type"],
     }
     config = {
-        "title": TITLE,
+        "title": TITLES[language],
         "author": "TEAM Kai.Lib",
         "copyright": "2020–2026",
         "only_build_toc_files": True,
@@ -200,7 +205,7 @@ def write_book(notebooks: list[Path], readme: Path | None, figures: Path, out: P
     (out / "vendor").mkdir(parents=True)
     pages = []
     for path in notebooks:
-        shutil.copy2(path, out / path.name)
+        _copy_notebook(path, out / path.name)
         pages.append(path.stem)
     if readme is not None and Path(readme).exists():
         (out / f"{GALLERY}.md").write_text(gallery_markdown(readme), encoding="utf-8")
@@ -211,6 +216,20 @@ def write_book(notebooks: list[Path], readme: Path | None, figures: Path, out: P
     (out / "_config.yml").write_text(_config_yml(language, twin), encoding="utf-8")
     (out / "_toc.yml").write_text(_toc_yml(pages), encoding="utf-8")
     return pages
+
+
+def _copy_notebook(path: Path, dest: Path) -> None:
+    """``path`` as it is, but for the navigation cells' language switch: the site's own switch
+    (:func:`_page_context`) links the twin page, where the notebook's link would point at an ``.ipynb``."""
+    text = path.read_text(encoding="utf-8")
+    if nbtools.LANGUAGE_TAG not in text:
+        shutil.copy2(path, dest)
+        return
+    nb = nbformat.reads(text, as_version=4)
+    for cell in nb.cells:
+        if nbtools.NAV_TAG in cell.get("metadata", {}).get("tags", []):
+            cell.source = cell.source.split(nbtools.LANGUAGE_TAG)[0].rstrip()
+    nbformat.write(nb, dest)
 
 
 def _vendor_mathjax(dest: Path) -> None:
@@ -274,6 +293,10 @@ def build(notebooks: Path = NOTEBOOKS, out: Path = SITE, *, readme: Path = ROOT 
         pages["ko"] = write_book(korean, readme_ko if readme_ko.exists() else None, figures, work / "book-ko",
                                  language="ko", twin=to_en)
         _sphinx(work / "book-ko", out / "ko", work / "doctrees-ko")
+    for path in english + korean:  # the download button saves the notebook as it is in the repository
+        source = (out if path in english else out / "ko") / "_sources" / path.name
+        if source.exists():
+            shutil.copy2(path, source)
     (out / ".nojekyll").touch()  # GitHub Pages: serve _static/ and _images/ as they are
     write_stills(out)
     for page in out.rglob("*.html"):
