@@ -63,3 +63,13 @@ def test_the_smallest_and_largest_test_size_leave_one_image_on_each_side():
     for size in (0.51 / 1797, 1 - 1.5 / 1797):
         X_train, X_test, _, _ = data.digits(test_size=size)
         assert len(X_train) >= 1 and len(X_test) >= 1 and np.isfinite(X_train).all()
+
+
+def test_the_reference_values_are_found_from_any_folder(tmp_path, monkeypatch):
+    from kai_lib import data
+
+    monkeypatch.chdir(tmp_path)  # notebooks/ko/ reads them as notebooks/ does: not relative to the folder
+    assert {"momentum_step_decay", "lbfgs"} <= set(data.reference("torch_reference"))
+    assert "cases" in data.reference("after_adam_reference")
+    with pytest.raises(ValueError, match="name must be 'after_adam_reference' or 'torch_reference', got 'torch'"):
+        data.reference("torch")
