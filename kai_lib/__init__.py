@@ -14,9 +14,10 @@ __all__ = ["optimizers", "surfaces", "run", "Trajectory"]
 __version__ = "0.1.0"
 
 from .pictures.animation import animate, save_gif, show  # noqa: E402
-from .pictures.plotting import COLORS, color_for, plot_contours, plot_paths, plot_surface_3d  # noqa: E402
+from .pictures.plotting import COLORS, color_for, plot_contours, plot_paths, plot_surface_3d, shades  # noqa: E402
 
-__all__ += ["animate", "save_gif", "show", "COLORS", "color_for", "plot_contours", "plot_paths", "plot_surface_3d"]
+__all__ += ["animate", "save_gif", "show", "COLORS", "color_for", "shades", "plot_contours", "plot_paths",
+            "plot_surface_3d"]
 from .pictures.widgets import explore  # noqa: E402
 
 __all__ += ["explore"]

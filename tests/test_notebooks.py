@@ -284,3 +284,18 @@ def test_importing_the_benchmark_leaves_the_matplotlib_backend_alone():
             "print(matplotlib.get_backend())")
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert done.stdout.strip() == "svg"
+
+
+@pytest.mark.parametrize("path", PATHS, ids=lambda p: p.name)
+def test_no_notebook_paints_with_a_colour_the_palette_owns(path):
+    """An optimizer's colour comes from color_for / shades, never copied as a hex code, and matplotlib's
+    "C0".."C9" are not used: one palette, one meaning (kai_lib.pictures.plotting)."""
+    from kai_lib import COLORS
+
+    owned = {c.lower() for c in COLORS.values()}
+    for i, cell in enumerate(read(path).cells):
+        if cell.cell_type != "code":
+            continue
+        hexes = {h.lower() for h in re.findall(r"#[0-9a-fA-F]{6}\b", cell.source)}
+        assert not hexes & owned, f"{path.name} cell {i}: {sorted(hexes & owned)}: use color_for(...) or shades(...)"
+        assert not re.search(r"""["']C\d["']""", cell.source), f"{path.name} cell {i}: a 'C0'..'C9' colour"

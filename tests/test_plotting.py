@@ -1,6 +1,7 @@
 """Static plots: contours, paths, the 3-D view, and the one colour per optimizer."""
 
 
+import matplotlib
 import matplotlib.pyplot as plt
 import numpy as np
 import pytest
@@ -145,3 +146,37 @@ def test_linestyles_tell_two_runs_of_one_optimizer_apart_in_greyscale():
         plot_paths(s, trajs, linestyles="--")
     with pytest.raises(ValueError, match=r"linestyles\['NAG'\] must be a matplotlib line style"):
         plot_paths(s, trajs, linestyles={"NAG": "dashes"})
+
+
+def test_a_colour_means_the_same_thing_in_every_picture():
+    from kai_lib.pictures.plotting import NEUTRAL, SCHEDULE_COLORS
+
+    owned = {c.lower() for c in COLORS.values()}
+    schedules_ = {c.lower() for c in SCHEDULE_COLORS.values()}
+    neutral = {c.lower() for c in NEUTRAL}
+    assert len(schedules_) == len(SCHEDULE_COLORS) and len(neutral) == len(NEUTRAL)
+    assert not owned & schedules_ and not owned & neutral and not schedules_ & neutral
+    # a schedule has one colour wherever it is drawn (notebooks 02 and 05 draw the same 1/t)
+    assert color_for("1/t: η = 0.1 / (1 + 0.05 (t − 1))") == SCHEDULE_COLORS["1/t"]
+    assert color_for("pure 1/t: η = 0.1 / t") == SCHEDULE_COLORS["pure 1/t"] != SCHEDULE_COLORS["1/t"]
+    assert color_for("cosine from η = 0.32") == SCHEDULE_COLORS["cosine"]
+    assert color_for("SGD, tuned 1/t") == COLORS["SGD"]  # an optimizer's name comes first
+    assert color_for("solve H (measured)", 3) == NEUTRAL[3]
+    # matplotlib's own cycle, for a curve drawn without a colour, is the neutral one
+    assert matplotlib.rcParams["axes.prop_cycle"].by_key()["color"] == NEUTRAL
+
+
+def test_shades_of_an_optimizer_run_from_dark_to_light_around_its_colour():
+    from matplotlib.colors import rgb_to_hsv, to_rgb
+
+    from kai_lib.pictures.plotting import shades
+
+    for name in ("RMSProp", "L-BFGS", "Adam", "AdaDelta"):
+        for n in (1, 3, 4, 5):
+            found = shades(name, n)
+            values = [rgb_to_hsv(to_rgb(c))[2] for c in found]
+            assert len(set(found)) == n and values == sorted(values), (name, n, found)
+            if n % 2:
+                assert found[n // 2] == COLORS[name].lower()
+    with pytest.raises(ValueError, match="n must be"):
+        shades("Adam", 0)

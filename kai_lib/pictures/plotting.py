@@ -15,8 +15,10 @@ import warnings
 from collections.abc import Mapping
 from functools import lru_cache
 
+import matplotlib as mpl
 import matplotlib.pyplot as plt
 import numpy as np
+from cycler import cycler
 from matplotlib import colors as mcolors
 from matplotlib.axes import Axes
 
@@ -27,7 +29,7 @@ from ..surfaces import Surface
 from ..surfaces import get as get_surface
 from . import styles
 
-__all__ = ["COLORS", "LINESTYLES", "color_for", "linestyle_for",
+__all__ = ["COLORS", "SCHEDULE_COLORS", "NEUTRAL", "LINESTYLES", "color_for", "shades", "linestyle_for",
            "contour_levels", "divergence_mark", "mark_minima", "plot_contours", "plot_paths",
            "plot_surface_3d", "start_points"]
 
@@ -57,7 +59,28 @@ COLORS.update({  # after Adam (notebook 12)
     "Adafactor": "#377eb8",            # steel blue
     "Muon": "#e41a1c",                 # bright red
 })
-_OTHERS = ["#d62728", "#1f77b4", "#2ca02c", "#ff7f0e", "#9467bd", "#8c564b", "#e377c2", "#17becf"]
+#: One colour per kind of learning-rate schedule, in every notebook that draws one (02, 05, 09, 12 and
+#: :func:`plot_schedule`): a label that starts with the kind takes its colour (``"pure 1/t: η = 0.1 / t"``).
+#: Muted tones that no optimizer owns, so a schedule's curve never reads as an optimizer's.
+SCHEDULE_COLORS: dict[str, str] = {
+    "constant": "#54657a",     # slate
+    "1/t": "#b0607a",          # dusty rose: 1/t with a decay rate d (inverse_time(lr, decay=d))
+    "pure 1/t": "#c29a3e",     # sand: η/t
+    "step decay": "#5f8a4f",   # sage
+    "exponential": "#7a5570",  # mauve
+    "1/√t": "#8a7a5a",         # taupe
+    "cosine": "#2f7080",       # deep teal
+    "warm-up": "#a07050",      # tan
+}
+#: For a label that names neither an optimizer nor a schedule (an n-th series of something else):
+#: neutral greys and muted tones, none an optimizer's or a schedule's.
+NEUTRAL = ["#3b3f58", "#8f9bb0", "#6b6f55", "#b59a8a", "#4f6f6a", "#9a8fb0", "#404040", "#b0b0a0"]
+
+# matplotlib's own colour cycle starts with blue, orange, green and red: RMSProp's, AdaDelta's, Momentum's
+# and SGD's. A curve drawn without a colour (a notebook's own plt.plot) takes NEUTRAL instead, unless
+# the learner has set a cycle of their own.
+if mpl.rcParams["axes.prop_cycle"] == mpl.rcParamsDefault["axes.prop_cycle"]:
+    mpl.rcParams["axes.prop_cycle"] = cycler(color=NEUTRAL)
 
 CONTOUR_CMAP = "Blues_r"
 
@@ -106,12 +129,41 @@ def _check_linestyles(linestyles) -> dict:
 
 
 def color_for(label: str, index: int = 0) -> str:
-    """The colour of the optimizer a label names (``"Momentum, γ = 0.5"`` → Momentum's).
+    """The colour of the optimizer a label names (``"Momentum, γ = 0.5"`` → Momentum's), else of the
+    schedule it names (``"step decay: ..."``, :data:`SCHEDULE_COLORS`).
 
-    Labels that name no optimizer take the ``index``-th colour of a fixed cycle.
+    Labels that name neither take the ``index``-th colour of :data:`NEUTRAL`, a cycle that shares no
+    colour with them: a colour means the same thing in every picture.
     """
     name = _named(label, COLORS)
-    return _OTHERS[index % len(_OTHERS)] if name is None else COLORS[name]
+    if name is not None:
+        return COLORS[name]
+    kind = _named(label, SCHEDULE_COLORS)
+    return NEUTRAL[index % len(NEUTRAL)] if kind is None else SCHEDULE_COLORS[kind]
+
+
+def shades(label: str, n: int) -> list[str]:
+    """``n`` shades of the colour :func:`color_for` gives ``label``, from dark to light, the middle one
+    (for an odd ``n``) the colour itself: for runs of one optimizer that differ in one setting
+    (RMSProp at γ = 0.9 and 0.99, L-BFGS with five history sizes), so each still reads as that optimizer.
+
+    >>> shades("RMSProp", 3)[1] == color_for("RMSProp")
+    True
+    """
+    import colorsys
+
+    from matplotlib.colors import to_hex, to_rgb
+
+    n = checks.integer("n", n, low=1, high=12)
+    h, lightness, s = colorsys.rgb_to_hls(*to_rgb(color_for(label)))
+    low, high = max(0.0, lightness - 0.22), min(0.9, lightness + 0.22)
+    if n % 2:  # darker ones below the colour itself, lighter ones above it
+        half = n // 2
+        levels = [low + (lightness - low) * k / half for k in range(half)] + [lightness] \
+            + [lightness + (high - lightness) * (k + 1) / half for k in range(half)]
+    else:
+        levels = [low + (high - low) * k / (n - 1) for k in range(n)]
+    return [to_hex(colorsys.hls_to_rgb(h, level, s)) for level in levels]
 
 
 @lru_cache(maxsize=32)
