@@ -8,7 +8,8 @@ screen:
 
 - no cell shows an error (an error output, or a Traceback printed to stderr);
 - every ``explore(...)`` widget rendered its sliders, and moving a slider from the
-  keyboard (ArrowRight on its handle) redraws the picture under it;
+  keyboard (ArrowRight on its handle) redraws the picture under it (checked after the deck
+  pass, so that the deck meets every widget untouched: see below);
 - every animation player (matplotlib's jshtml: ``show(animate(...))``) rendered, and
   its step button ("Next frame") shows another frame;
 - a screenshot of the notebook is saved as ``build/screenshots/NN-name.png``.
@@ -17,9 +18,11 @@ Then it presents the notebook as a deck at 1280 × 720 (``_deck_pass``), in the 
 an instructor presents in, and checks every slide as the back row sees it: body text at least
 28 px and code at least 22 px, at most 45 words, no code but the code marked as the lesson and
 no test marker, the slide number on screen, nothing past the screen, every → a new slide, each
-animation playing by itself on arrival and each widget's picture what its controls draw. It
-prints each deck's slides and minutes (with ``-s``); ``KAI_LIB_DECK_SCREENSHOTS=1`` saves every
-slide as ``build/screenshots/NN-name-deck-slide-N.png``.
+animation playing by itself on arrival and each widget's picture what its controls draw (the
+deck pass comes before anything else moves a slider, so the picture it meets on arrival is the
+one Run All Cells drew, not one a slider move already redrew). It prints each deck's slides
+and minutes (with ``-s``); ``KAI_LIB_DECK_SCREENSHOTS=1`` saves every slide as
+``build/screenshots/NN-name-deck-slide-N.png``.
 
 One JupyterLab server and one browser serve every notebook (module-scoped fixtures),
 with JupyterLab open in two tabs: while one notebook is checked, the next one already
@@ -411,7 +414,8 @@ def _check_explorers(page, cell_node, where: str, arrival: bool = False) -> list
     """The explore() widget: sliders and a picture; a slider moved by keyboard redraws the picture.
 
     With ``arrival`` (a deck's slide just arrived): the slider is then moved back, and the
-    picture drawn at the controls' values must be the picture that was there on arrival."""
+    picture drawn at the controls' values must be the picture that was there on arrival. A widget
+    whose slider a check has moved is marked (:data:`MOVED`): an arrival check after that fails."""
     outputs = cell_node.locator(".jp-OutputArea-output")
     explorers = outputs.filter(has=page.locator("img.widget-image")).filter(has=page.locator(".widget-slider"))
     try:
@@ -432,6 +436,7 @@ def _check_explorers(page, cell_node, where: str, arrival: bool = False) -> list
             continue
         if arrival:
             problems += _check_arrival(page, widget, image, f"{where}: explore widget {k + 1}")
+        _mark_moved(widget)
         before_src, before_value = image.get_attribute("src"), readout.inner_text()
         for key in ("ArrowRight", "ArrowLeft"):  # left if the slider already sits at its maximum
             for _ in range(3):
@@ -462,11 +467,15 @@ def _check_arrival(page, widget, image, where: str) -> list[str]:
     if not whole.count():  # a float slider's presses need not add up to the very same value: not checkable
         UNCHECKED.append(f"{where}: no whole-number slider, its arrival picture was not checked")
         return []
+    if widget.get_attribute(MOVED) is not None:  # its picture is a slider move's redraw, not the arrival's
+        return [f"{where}: a check moved its sliders before its slide arrived: its arrival picture cannot "
+                "be checked (check arrival first)"]
     slider = whole.first
     label = slider.locator(".widget-label").first.inner_text().strip()
     handle, readout = slider.locator(".noUi-handle").first, slider.locator(".widget-readout").first
     _settled(page, image)
     arrival, value = _picture(page, image), readout.inner_text()
+    _mark_moved(widget)
     drawn = []
     for n in (3, 1):
         for key in ("ArrowRight", "ArrowLeft"):  # away from the end the slider may sit at, and back
@@ -487,6 +496,14 @@ def _check_arrival(page, widget, image, where: str) -> list[str]:
         return [f"{where}: its picture on arrival is not what its controls draw: redrawn at the same "
                 f"values ('{label}' moved and back to {value}) it differs"]
     return []
+
+
+#: Set on a widget's output node once a check has moved one of its sliders (the arrival check refuses it then)
+MOVED = "data-kai-moved"
+
+
+def _mark_moved(widget) -> None:
+    widget.evaluate(f"node => node.setAttribute('{MOVED}', '')")
 
 
 def _picture(page, image) -> str:
@@ -906,7 +923,7 @@ def test_notebook_runs_in_jupyterlab(runner, lab, notebook):
             pytest.fail(f"{name}: Run All Cells did not finish within {RUN_TIMEOUT} s "
                         f"({str(error).splitlines()[0]})\nserver log:\n{lab.log_tail()}")
         cells = _cells(page, name)
-        stopped = None
+        stopped, explorers = None, []
         for cell in cells:
             if cell["type"] != "code" or not cell["source"].strip():
                 continue
@@ -925,7 +942,7 @@ def test_notebook_runs_in_jupyterlab(runner, lab, notebook):
             node = page.locator(f'[data-kai-cell="{cell["index"]}"]')
             code = "\n".join(line.split("#", 1)[0] for line in cell["source"].splitlines())
             if cell["explorers"] or EXPLORE_CALL.search(code):
-                problems += _check_explorers(page, node, where)
+                explorers.append((node, where))  # moved after the deck pass: see below
             if cell["players"] or SHOW_CALL.search(code):
                 problems += _check_players(page, node, where)
         if stopped is not None:
@@ -937,6 +954,10 @@ def test_notebook_runs_in_jupyterlab(runner, lab, notebook):
             if notebook.parent.name == "ko":
                 problems += _check_hangul(page, name)
             problems += _deck_pass(page, name, notebook, cells)
+        # The sliders are moved only now: the deck's arrival check must meet each widget as Run All
+        # Cells left it, its picture drawn by no slider move yet, or it would compare a redraw with a redraw.
+        for node, where in explorers:
+            problems += _check_explorers(page, node, where)
     finally:
         try:
             shot = _screenshot(page, name)

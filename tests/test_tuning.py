@@ -6,12 +6,14 @@ set only at the end, the validation split, classes beyond optimizers.ALL).
 """
 
 import math
+from types import SimpleNamespace
 
 import numpy as np
 import pytest
 from scipy import stats
 
 from kai_lib import checks, nn, optimizers
+from kai_lib.pictures import styles
 from kai_lib.studies import comparison, tuning
 
 EVAL = range(100, 120)
@@ -217,6 +219,29 @@ def test_batch_size_study_gives_each_batch_size_its_own_eta():
     for size, (lr, hist) in study.items():
         assert lr in (0.1, 1.0)
         assert len(hist.loss_per_step) == (5 if size == 1438 else 2 * 23)
+
+
+@pytest.mark.parametrize("style", ["notebook", "classroom"])
+def test_the_batch_size_legend_sits_beside_the_panels_covering_no_curve(style, no_show_and_close):
+    # curves through every corner of both panels (as notebook 10's catapult and slow batch-1 run
+    # fill them): no place inside an axes is free, so the legend must be outside them all
+    loss = {1: [2.5, 0.16, 0.05, 0.036], 32: [2.5, 0.13, 0.065, 0.03],
+            1438: [2.5, 1.9, 5.0, *np.geomspace(1, 6e-3, 50)]}
+    study = {size: (0.1, SimpleNamespace(loss_per_epoch=np.array(ls), seconds=np.linspace(0, 1.6, len(ls))))
+             for size, ls in loss.items()}
+    with styles.using(style):
+        axes = tuning.plot_batch_sizes(study)
+        fig = axes[0].figure
+        fig.tight_layout()
+        renderer = fig.canvas.get_renderer()
+        legend = axes[-1].get_legend()
+        box = legend.get_window_extent(renderer)
+        assert [t.get_text() for t in legend.get_texts()] == ["batch 1, η = 0.1", "batch 32, η = 0.1",
+                                                               "batch 1438 (full), η = 0.1"]
+        assert not any(box.overlaps(ax.get_window_extent(renderer)) for ax in axes)
+        assert fig.bbox.x0 <= box.x0 and box.x1 <= fig.bbox.x1  # and on the picture
+        assert legend.get_texts()[0].get_fontsize() == styles.current().font("legend")
+        assert axes[0].get_legend() is None  # one legend for both panels: the same colours
 
 
 def test_select_and_join_redo_the_verdicts_over_the_new_set_of_pairs():

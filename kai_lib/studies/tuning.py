@@ -64,6 +64,7 @@ import numpy as np
 from scipy import stats
 
 from .. import checks, data, nn, optimizers
+from ..pictures import styles
 from ..pictures.plotting import color_for
 
 __all__ = ["GRID", "EPS_GRID", "ALPHA", "MIN_EVAL_SEEDS", "Digits", "Candidate", "Comparison", "compare",
@@ -674,7 +675,12 @@ def plot_curves(cmp: Comparison, x: str = "epoch", ax=None, seconds_per_step: Ma
 
 
 def plot_batch_sizes(study: dict[int, tuple[float, nn.History]], axes=None):
-    """Loss against epochs and against seconds, one curve per batch size."""
+    """Loss against epochs and against seconds, one curve per batch size.
+
+    Both panels draw the same curves in the same colours, so one legend names them: beside the
+    last panel, outside its axes, where it covers no curve whatever the data and the style's
+    text size (``fig.tight_layout()`` makes room for it).
+    """
     if axes is None:
         _, axes = plt.subplots(1, 2, figsize=(11, 4))
     n = max(study)
@@ -685,5 +691,6 @@ def plot_batch_sizes(study: dict[int, tuple[float, nn.History]], axes=None):
         axes[1].plot(h.seconds, h.loss_per_epoch, "-", color=color, lw=2, label=label)
     axes[0].set(xscale="symlog", yscale="log", xlabel="epoch", ylabel="training loss", title="per epoch")
     axes[1].set(yscale="log", xlabel="wall time of the steps (s)", title="per second")
-    axes[0].legend(fontsize="small")
+    axes[-1].legend(loc="upper left", bbox_to_anchor=(1.02, 1.0), borderaxespad=0,
+                    fontsize=styles.current().font("legend"))
     return axes
