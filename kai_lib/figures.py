@@ -47,7 +47,7 @@ import matplotlib
 import matplotlib.pyplot as plt
 import numpy as np
 
-from . import optimizers, surfaces
+from . import checks, optimizers, surfaces
 from .data import make_regression
 from .pictures import styles
 from .pictures.animation import animate, save_gif
@@ -58,7 +58,8 @@ from .studies import after_adam, races
 from .studies.basins import plot_basins
 from .studies.states import record
 
-__all__ = ["FIGURES", "main", "race_gif", "after_adam_gif", "race_gif_3d", "race_animation_3d", "basins_png"]
+__all__ = ["FIGURES", "main", "race_gif", "after_adam_gif", "race_gif_3d", "race_animation_3d", "basins_png",
+           "step_size_figure", "bias_correction_figure"]
 
 #: PNG resolution: a 12 × 4.2 in figure is 1200 × 420 px.
 DPI = 100
@@ -275,7 +276,14 @@ def _record(opt: optimizers.Optimizer, grads: Sequence[float], attrs: Sequence[s
 
 def adagrad_step_size(path: Path) -> None:
     """η/√(G_t+ε) under a constant gradient: Adagrad's falls like 1/√t, RMSProp's levels off."""
-    lr, T = 0.1, 300
+    _save(step_size_figure(), path)
+
+
+def step_size_figure(lr: float = 0.1, steps: int = 300):
+    """The picture of ``adagrad_step_size.png`` (notebook 06 shows it too): under the constant gradient
+    g = 1, Adagrad's and RMSProp's step size η/√(G_t+ε) and the distance each travels, over ``steps``."""
+    lr = checks.number("lr", lr, low=0, low_open=True)
+    T = checks.integer("steps", steps, low=10, high=100_000)
     grads = np.ones(T)  # |g| = 1: the step size *is* η/√(G_t+ε)
     t = np.arange(1, T + 1)
     ada = _record(optimizers.Adagrad(lr=lr), grads, ["G"])
@@ -287,11 +295,11 @@ def adagrad_step_size(path: Path) -> None:
     ax.set_xlabel("step $t$")
     ax.set_ylabel(r"step size $\eta / \sqrt{G_t + \epsilon}$")
     ax.set_title(f"The effective step size, η = {lr}, gradient g = 1 every step")
-    ax.annotate(r"first step $\eta/\sqrt{1-\gamma} = 3.16\,\eta$", (1, rms["step"][0]), xytext=(40, 0.5),
+    ax.annotate(r"first step $\eta/\sqrt{1-\gamma} = 3.16\,\eta$", (1, rms["step"][0]), xytext=(T * 2 / 15, 5 * lr),
                 fontsize=_font("annotation"), arrowprops=dict(arrowstyle="->", color="k"))
     ax.annotate(rf"$\eta/\sqrt{{t}}$: {ada['step'][-1]:.4f} at t = {T}", (T, ada["step"][-1]),
-                xytext=(150, 0.012), fontsize=_font("annotation"), arrowprops=dict(arrowstyle="->", color="k"))
-    ax.set_ylim(0.003, 1)
+                xytext=(T / 2, 0.12 * lr), fontsize=_font("annotation"), arrowprops=dict(arrowstyle="->", color="k"))
+    ax.set_ylim(0.03 * lr * np.sqrt(300 / T), 10 * lr)
     ax.legend(loc="upper right", fontsize=_font("legend"))
     ax.grid(alpha=0.3, which="both")
 
@@ -303,12 +311,19 @@ def adagrad_step_size(path: Path) -> None:
     dist.legend(loc="upper left", fontsize=_font("legend"))
     dist.grid(alpha=0.3)
     fig.tight_layout()
-    _save(fig, path)
+    return fig
 
 
 def adam_bias_correction(path: Path) -> None:
     """m_t, v_t start at zero and are biased towards it; m̂_t, v̂_t are not."""
-    g, T = 1.0, 3000
+    _save(bias_correction_figure(), path)
+
+
+def bias_correction_figure(steps: int = 3000):
+    """The picture of ``adam_bias_correction.png`` (notebook 08 shows it too): Adam from the zero state
+    under the constant gradient g = 1, over ``steps``: m_t and m̂_t, v_t and v̂_t, and the step with and
+    without the correction."""
+    g, T = 1.0, checks.integer("steps", steps, low=50, high=100_000)
     opt = optimizers.Adam(lr=0.01)
     rec = _record(opt, np.full(T, g), ["m", "v", "t"])
     t = rec["t"]
@@ -355,7 +370,7 @@ def adam_bias_correction(path: Path) -> None:
     fig.suptitle(f"Adam from the zero state, gradient g = {g:g} every step: bias correction removes the pull "
                  "towards 0", fontsize=_font("title"))
     fig.tight_layout()
-    _save(fig, path)
+    return fig
 
 
 # --- gradient descent itself --------------------------------------------------------------
