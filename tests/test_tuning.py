@@ -263,3 +263,16 @@ def test_step_seconds_times_every_compared_optimizer(digits_small):
     cmp = tuning.compare(["SGD", "Adam"], crit, tune_seeds=(0,), eval_seeds=range(10, 20), grid=[0.01, 0.1])
     seconds = tuning.step_seconds(cmp, crit, repeats=2)
     assert set(seconds) == {"SGD", "Adam"} and all(0 < s < 1 for s in seconds.values())
+
+
+def test_the_table_keeps_its_columns_in_line_for_a_long_name():
+    cmp = tuning.compare(["SGD", "Schedule-Free AdamW"], synthetic({"SGD": 1.0, "ScheduleFreeAdamW": 2.0}),
+                         tune_seeds=(0,), eval_seeds=EVAL, grid=[0.1, 1.0])
+    name = next(n for n in cmp if n != "SGD")
+    assert len(name) > 10
+    header, *rows = [line for line in cmp.text().splitlines() if line.lstrip().startswith(("tier", "1", "2"))]
+    column = header.index("tuned") + len("tuned")  # the tuned value's column ends under its heading
+    for row in rows:
+        assert row.index(" ", header.index("optimizer") + len(name)) <= column, row
+        assert row[header.index("optimizer"):].startswith(("SGD ", name + " ")), row
+    assert {len(line) for line in rows} == {len(header)}

@@ -401,12 +401,13 @@ class Comparison(dict):
 
     def text(self) -> str:
         """The table: tier, chosen value, tuning-seed score, evaluation mean ± sd and 95 % interval."""
+        width = max([10, *(len(name) for name in self)])  # "Schedule-Free AdamW" keeps its columns in line
         lines = [f"budget: {self.budget}; the same {len(GRID)}-point grid for every optimizer",
                  f"criterion: {self.criterion}",
                  f"tuned on seeds {_span(self.tune_seeds)}, judged on {len(self.eval_seeds)} other seeds "
                  f"({_span(self.eval_seeds)}): mean ± sample sd, 95 % t-interval; tiers by paired t-tests, "
                  f"Holm-adjusted over {len(self) * (len(self) - 1) // 2} pairs at {self.alpha:g}",
-                 f"{'tier':>4}  {'optimizer':10s} {'tuned':>11s}  {'tuning seeds':>12s}  "
+                 f"{'tier':>4}  {'optimizer':{width}s} {'tuned':>11s}  {'tuning seeds':>12s}  "
                  f"{'new seeds: mean ± sd':>20s}  {'95 % interval':>15s}"]
         for i, tier in enumerate(self.tiers(), 1):
             for name in tier:
@@ -414,7 +415,7 @@ class Comparison(dict):
                 low, high = self.interval(name)
                 spread = f"{_fmt(c.mean)} ± {_fmt(c.sd)}" if not c.failed else "fails on some seed"
                 interval = f"[{_fmt(low)}, {_fmt(high)}]" if not c.failed else ""
-                lines.append(f"{i:>4}  {name:10s} {c.setting():<10s}{'*' if c.at_edge else ' '}  "
+                lines.append(f"{i:>4}  {name:{width}s} {c.setting():<10s}{'*' if c.at_edge else ' '}  "
                              f"{_fmt(c.tuned_score):>12s}  {spread:>20s}  {interval:>15s}")
         if any(c.at_edge for c in self.values()):
             lines.append("* at the edge of its grid")
@@ -425,9 +426,10 @@ class Comparison(dict):
         if any(c.test is None for c in self.values()):
             raise ValueError("this comparison has no test set (compare(..., test=None))")
         lines = ["test accuracy of the evaluation runs (the test set's only use): mean ± sd"]
+        width = max([10, *(len(name) for name in self)])
         for name in self.ranking():
             t = self[name].test
-            lines.append(f"  {name:10s} {100 * t.mean():5.1f} ± {100 * t.std(ddof=1):3.1f} %")
+            lines.append(f"  {name:{width}s} {100 * t.mean():5.1f} ± {100 * t.std(ddof=1):3.1f} %")
         return "\n".join(lines)
 
     def __str__(self) -> str:
