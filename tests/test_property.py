@@ -361,7 +361,7 @@ def test_the_figures_command_line_writes_into_out_or_says_what_is_wrong(data):
 def quick_bench():
     """bench.main as it is, with fewer repetitions of what it times (2 slider moves, 3 frames):
     the argument handling and every printed line are the real ones; the full run is
-    tests/test_robustness.py::test_bench_with_five_steps_runs."""
+    tests/test_bench.py::test_bench_with_five_steps_runs."""
     latency = bench.slider_latency
     with mock.patch.object(bench, "slider_latency", lambda *args, **kw: latency(*args, **{**kw, "changes": 2})), \
             mock.patch.object(bench, "animate", lambda s, trajs, **kw: animate(s, trajs, **{**kw, "frames": 3})):
