@@ -70,3 +70,20 @@ def adam_on_beale():
     from kai_lib import optimizers, run
 
     return run(optimizers.Adam(lr=0.1), "beale", steps=20)
+
+
+def _assert_converges(optimizer, surface, steps: int) -> None:
+    """``optimizer`` run ``steps`` steps on ``surface`` from its start does not diverge, ends within
+    1e-2 of the surface's (first) minimiser, and lowers the loss a thousandfold."""
+    from kai_lib import run
+
+    traj = run(optimizer, surface, steps=steps)
+    assert not traj.diverged
+    assert np.linalg.norm(traj.final - surface.minima[0]) < 1e-2, traj.final
+    assert traj.loss[-1] < 1e-3 * traj.loss[0]
+
+
+@pytest.fixture
+def assert_converges():
+    """The one convergence check of an optimizer on a surface (principle 8: a parabola, Rosenbrock)."""
+    return _assert_converges
