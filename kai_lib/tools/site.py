@@ -64,6 +64,7 @@ from pathlib import Path
 
 import nbformat
 
+from .. import checks
 from . import nbtools
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -285,7 +286,8 @@ def build(notebooks: Path = NOTEBOOKS, out: Path = SITE, *, readme: Path = ROOT 
 
     refused = not_emptiable(out)
     if refused:
-        raise ValueError(f"site: out {str(out)!r} {refused}")
+        checks.fail("out", "a new or empty folder, or an earlier build (it holds .nojekyll)",
+                    got=f"{str(out)!r}, which {refused}")
     if out.exists():
         shutil.rmtree(out)
     to_ko = {"prefix": "ko/", "label": LANGUAGES["ko"], "language": "ko", "pages": korean_pages} if korean else None
