@@ -15,6 +15,13 @@ settings.register_profile("kai_lib", derandomize=True, database=None, deadline=N
 settings.load_profile("kai_lib")
 
 
+@pytest.fixture(autouse=True)
+def close_figures():
+    """Close every figure a test left open, so that none carries into the next."""
+    yield
+    plt.close("all")
+
+
 @pytest.fixture
 def no_show_and_close(monkeypatch):
     """Fail a test whose kai_lib call shows a figure (helpers return what they drew); close its figures."""
@@ -38,3 +45,45 @@ def _central_differences(f, x, h: float = 1e-6) -> np.ndarray:
 def central_differences():
     """The one finite-difference check of an analytic derivative (micrograd's test, numpy's way)."""
     return _central_differences
+
+
+@pytest.fixture
+def cli_error(capsys):
+    """``check(main, argv)``: ``main(argv)`` exits with status 2, prints nothing to stdout and no
+    traceback, and ends with one argparse-style ``prog: error: ...`` line, which it returns."""
+    def check(main, argv) -> str:
+        with pytest.raises(SystemExit) as exc:
+            main(argv)
+        assert exc.value.code == 2
+        captured = capsys.readouterr()
+        assert "Traceback" not in captured.err and captured.out == ""
+        last = captured.err.strip().splitlines()[-1]
+        assert ": error: " in last
+        return last
+
+    return check
+
+
+@pytest.fixture(scope="session")
+def adam_on_beale():
+    """Adam (η = 0.1) on Beale's function from its start, 20 steps: a run to hand to a picture."""
+    from kai_lib import optimizers, run
+
+    return run(optimizers.Adam(lr=0.1), "beale", steps=20)
+
+
+def _assert_converges(optimizer, surface, steps: int) -> None:
+    """``optimizer`` run ``steps`` steps on ``surface`` from its start does not diverge, ends within
+    1e-2 of the surface's (first) minimiser, and lowers the loss a thousandfold."""
+    from kai_lib import run
+
+    traj = run(optimizer, surface, steps=steps)
+    assert not traj.diverged
+    assert np.linalg.norm(traj.final - surface.minima[0]) < 1e-2, traj.final
+    assert traj.loss[-1] < 1e-3 * traj.loss[0]
+
+
+@pytest.fixture
+def assert_converges():
+    """The one convergence check of an optimizer on a surface (principle 8: a parabola, Rosenbrock)."""
+    return _assert_converges

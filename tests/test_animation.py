@@ -9,14 +9,10 @@ import pytest
 from matplotlib.animation import FuncAnimation
 from PIL import Image, ImageChops
 
-from kai_lib import animate, optimizers, run, save_gif, show, surfaces
-from kai_lib.pictures.animation import ANIMATION_MODE_ENV, frame_steps
+from kai_lib import animate, checks, optimizers, run, save_gif, show, surfaces
+from kai_lib.pictures.animation import ANIMATION_MODE_ENV, TrajectoryAnimation, frame_steps
 
-
-@pytest.fixture(autouse=True)
-def close_all():
-    yield
-    plt.close("all")
+pytestmark = pytest.mark.filterwarnings("error")  # every warning fails a test here (-W error)
 
 
 @pytest.fixture(scope="module")
@@ -84,11 +80,11 @@ def test_animate_takes_a_single_trajectory_and_a_batch():
 
 
 def gif_frames(path):
-    im = Image.open(path)
-    frames = []
-    for i in range(im.n_frames):
-        im.seek(i)
-        frames.append(im.convert("RGB"))
+    with Image.open(path) as im:
+        frames = []
+        for i in range(im.n_frames):
+            im.seek(i)
+            frames.append(im.convert("RGB"))
     return frames
 
 
@@ -282,3 +278,135 @@ def test_the_player_loops_and_plays_while_it_is_on_the_screen(race):
     script = html[html.rindex("<script>"):]
     assert f'"_anim_img{player_id}"' in script and f'window["anim{player_id}"]' in script
     assert "IntersectionObserver" in script and "play_animation" in script and "pause_animation" in script
+
+
+# --- the divergence mark --------------------------------------------------------------------------
+
+def red_pixels(image: Image.Image) -> int:
+    rgb = np.asarray(image.convert("RGB")).reshape(-1, 3)
+    return int(np.sum(np.all(rgb == [255, 0, 0], axis=1)))
+
+
+def last_frame(anim: TrajectoryAnimation) -> Image.Image:
+    return list(anim.render_frames())[-1]
+
+
+def test_a_single_diverged_run_shows_its_mark_on_the_last_frame():
+    traj = run(optimizers.SGD(lr=2.0), "ravine", steps=300)
+    assert traj.diverged and traj.steps < 300
+    anim = animate("ravine", traj, frames=12)
+    assert anim.steps_shown[-1] == traj.steps
+    (cross, last), = anim.crosses[""]
+    assert last == traj.steps
+    anim._init()
+    anim._draw_frame_at(len(anim.steps_shown) - 2)
+    assert not cross.get_visible()
+    anim._draw_frame_at(len(anim.steps_shown) - 1)
+    assert cross.get_visible()
+    assert red_pixels(last_frame(anim)) > 30  # the red ✕ is drawn, not only flagged
+
+
+def test_a_race_in_which_every_run_diverges_shows_every_mark():
+    s = surfaces.RAVINE
+    trajs = {"SGD, η = 2": run(optimizers.SGD(lr=2.0), s, steps=300),
+             "SGD, η = 3": run(optimizers.SGD(lr=3.0), s, steps=300),
+             "Momentum, η = 2": run(optimizers.Momentum(lr=2.0), s, steps=300)}
+    assert all(t.diverged for t in trajs.values())
+    anim = animate(s, trajs, frames=20)
+    anim._init()
+    anim._draw_frame_at(len(anim.steps_shown) - 1)
+    for label, traj in trajs.items():
+        (cross, last), = anim.crosses[label]
+        assert last == traj.steps and cross.get_visible(), label
+    frames = list(anim.render_frames())
+    assert red_pixels(frames[-1]) > red_pixels(frames[0])
+
+
+def test_a_diverged_point_of_a_batch_gets_its_mark_when_it_stops_not_when_the_batch_ends():
+    s = surfaces.RAVINE
+    traj = run(optimizers.SGD(lr=2.0), s, start=[[-5.0, 2.0], [-5.0, 0.0]], steps=300)
+    # at η = 2 the steep y-direction (curvature 4 > 2/η) diverges; the point on the floor y = 0 does not
+    assert traj.diverged.tolist() == [True, False] and traj.steps == 300
+    stop = int(traj.diverged_at[0]) - 1
+    anim = animate(s, {"SGD": traj}, frames=301)
+    (cross, last), = anim.crosses["SGD"]
+    assert last == stop < 300
+    anim._init()
+    anim._draw_frame_at(stop - 1)
+    assert not cross.get_visible()
+    anim._draw_frame_at(stop)
+    assert cross.get_visible()
+
+
+def test_a_run_diverged_at_step_0_is_marked_from_the_first_frame():
+    traj = run(optimizers.Adam(), "beale", start=[1e200, 1e200], steps=10)
+    anim = animate("beale", {"Adam": traj, "SGD": run(optimizers.SGD(), "beale", steps=10)})
+    (cross, last), = anim.crosses["Adam"]
+    assert last == 0
+    anim._init()
+    anim._draw_frame_at(0)
+    assert cross.get_visible()
+    x, y = cross.get_xydata()[0]
+    assert (x, y) == (surfaces.BEALE.xlim[1], surfaces.BEALE.ylim[1])  # on the view's corner, where it is seen
+
+
+# --- arguments checked up front -------------------------------------------------------------------
+
+BAD_ANIMATIONS = [
+    (lambda t: animate("beale", t, pace=0), ValueError, "pace must be a finite number > 0, got 0"),
+    (lambda t: animate("beale", t, pace=np.inf), ValueError, "pace must be a finite number > 0, got inf"),
+    (lambda t: animate("beale", t, frames=2.5), checks.WrongType, r"frames must be an integer in \[1, 1000\]"),
+    (lambda t: animate("beale", t, frames=0), ValueError, r"frames must be an integer in \[1, 1000\], got 0"),
+    (lambda t: animate("beale", t, interval=-80), ValueError, r"interval must be in \[1, 60000\], got -80"),
+    (lambda t: animate("beale", t, interval="fast"), checks.WrongType, "interval must be"),
+    (lambda t: animate("beale", t, figsize=(0, 5)), ValueError, r"figsize must be a pair \(width, height\)"),
+    (lambda t: animate("beale", t, figsize=7), checks.WrongType, "figsize must be a pair"),
+    (lambda t: animate("beale", t, xlim=(3, 1)), ValueError, r"xlim must be a pair \(low, high\)"),
+    (lambda t: animate("beale", t, ylim=(0, np.nan)), ValueError, "ylim must be a pair"),
+    (lambda t: animate("beale", t, title=5), checks.WrongType, "title must be a str or None, got 5"),
+    (lambda t: animate("beale", t, legend="no"), checks.WrongType, "legend must be True or False"),
+    (lambda t: animate("beale", {}), ValueError, "trajs must hold at least one trajectory"),
+    (lambda t: animate(3, t), checks.WrongType, "surface must be a Surface or one of the names"),
+    (lambda t: save_gif("anim", "a.gif"), checks.WrongType, "anim must be a matplotlib FuncAnimation"),
+    (lambda t: save_gif(animate("beale", t, frames=2), 5), checks.WrongType, "path must be a file name"),
+    (lambda t: save_gif(animate("beale", t, frames=2), "a.gif", dpi=0), ValueError,
+     r"dpi must be an integer in \[10, 600\], got 0"),
+    (lambda t: save_gif(animate("beale", t, frames=2), "a.gif", dpi=72.5), checks.WrongType, "dpi must be"),
+    (lambda t: save_gif(animate("beale", t, frames=2), "a.gif", fps=0), ValueError, r"fps must be in \(0, 100\]"),
+    (lambda t: save_gif(animate("beale", t, frames=2), "a.gif", fps="x"), checks.WrongType, "fps must be"),
+    (lambda t: show(animate("beale", t, frames=2), mode=""), ValueError, "mode must be 'jshtml' or 'gif'"),
+    (lambda t: show(animate("beale", t, frames=2), dpi=-1), ValueError, "dpi must be an integer"),
+    (lambda t: show(t), checks.WrongType, "anim must be a matplotlib FuncAnimation"),
+]
+
+
+@pytest.mark.parametrize("call,error,match", BAD_ANIMATIONS, ids=[m for _, _, m in BAD_ANIMATIONS])
+def test_animation_arguments_are_checked_up_front(adam_on_beale, call, error, match, tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    with pytest.raises(error, match=match):
+        call(adam_on_beale)
+    assert list(tmp_path.iterdir()) == []  # nothing written
+
+
+def test_a_bad_animation_mode_in_the_environment_names_the_variable(adam_on_beale, monkeypatch):
+    monkeypatch.setenv("KAI_LIB_ANIMATION", "mp4")
+    with pytest.raises(ValueError, match="KAI_LIB_ANIMATION must be 'jshtml' or 'gif', got 'mp4'"):
+        show(animate("beale", adam_on_beale, frames=2))
+
+
+@pytest.mark.parametrize("n_steps,frames,pace", [(200, 60, 0.01), (200, 60, 1e-300), (200, 60, 50.0),
+                                                 (59, 60, 0.3), (0, 5, 1.0), (1, 60, 3.0), (5, 6, 1e6)])
+def test_frame_steps_never_show_a_step_past_the_end(n_steps, frames, pace):
+    steps = frame_steps(n_steps, frames, pace)
+    assert len(steps) == min(frames, n_steps + 1)
+    assert steps[0] >= 0 and steps[-1] == n_steps and np.all(np.diff(steps) > 0)
+
+
+def test_the_counter_never_passes_the_run():
+    traj = run(optimizers.SGD(lr=0.01), "beale", steps=200)
+    anim = animate("beale", traj, frames=60, pace=0.01)
+    anim._init()
+    for i in range(len(anim.steps_shown)):
+        anim._draw_frame_at(i)
+        shown, total = anim.counter.get_text().removeprefix("step ").split(" / ")
+        assert int(shown) <= int(total) == 200

@@ -1,7 +1,6 @@
 """Basins of attraction: classification on a surface whose basins are known, the maps, bad input."""
 
 
-import matplotlib.pyplot as plt
 import numpy as np
 import pytest
 
@@ -35,12 +34,6 @@ DOUBLE_WELL = Surface(
     ylim=(-1.5, 1.5),
     start=[0.5, 0.5],
 )
-
-
-@pytest.fixture(autouse=True)
-def close_all():
-    yield
-    plt.close("all")
 
 
 @pytest.mark.parametrize("n", [20, 41])

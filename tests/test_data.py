@@ -5,7 +5,9 @@ import warnings
 import numpy as np
 import pytest
 
-from kai_lib import data, optimizers, run
+from kai_lib import data, optimizers, run, surfaces
+
+pytestmark = pytest.mark.filterwarnings("error")  # every warning fails a test here (-W error)
 
 
 def test_regression_is_seeded_and_its_surface_is_its_loss():
@@ -73,3 +75,20 @@ def test_the_reference_values_are_found_from_any_folder(tmp_path, monkeypatch):
     assert "cases" in data.reference("after_adam_reference")
     with pytest.raises(ValueError, match="name must be 'after_adam_reference' or 'torch_reference', got 'torch'"):
         data.reference("torch")
+
+
+def test_surface_grids_and_data_check_their_arguments():
+    with pytest.raises(ValueError, match=r"n must be an integer in \[2, 4000\], got 1"):
+        surfaces.BEALE.grid(1)
+    for call, match in ((lambda: data.make_regression(n=True), "n must be an integer >= 2, got True"),
+                        (lambda: data.make_regression(noise=np.nan), "noise must be a finite number >= 0"),
+                        (lambda: data.make_regression(w="2"), "w must be a finite number"),
+                        (lambda: data.make_regression(seed=-1), "seed must be an integer >= 0"),
+                        (lambda: data.make_regression(n=10**9), "n must be at most 10,000,000"),
+                        (lambda: data.make_sparse_features(n=10**6, d=100), r"n × d must be at most 10,000,000"),
+                        (lambda: data.make_sparse_features(exponent=-1), r"exponent must be in \[0, 10\]"),
+                        (lambda: data.make_sparse_features(d=2.0), "d must be an integer >= 2"),
+                        (lambda: data.make_regression(n=50).minibatch_grad_fn(True),
+                         r"batch_size must be an integer in \[1, 50\], got True")):
+        with pytest.raises(ValueError, match=match):
+            call()

@@ -157,3 +157,14 @@ def test_plot_momentum_decay_draws_gamma_to_the_k():
         diagrams.plot_momentum_decay(k_max=10)
     with pytest.raises(ValueError, match="gamma must be finite"):
         diagrams.plot_momentum_decay(gammas=(1.5,))
+
+
+@pytest.mark.filterwarnings("error")
+@pytest.mark.parametrize("x", [0.0, 3.0, 1e8, -1e150])
+def test_draw_nag_lookahead_of_a_state_that_does_not_move_gets_a_view(x):
+    # at rest (v = 0) with a step too small to move θ, every point of the picture is θ: still a view
+    # around it, never identical limits
+    out = diagrams.draw_nag_lookahead(method="NAG", theta=[x, x], v=[0.0, 0.0], lr=1e-300, gamma=0.9)
+    ax = out["theta"].axes
+    for low, high in (ax.get_xlim(), ax.get_ylim()):
+        assert low < x < high

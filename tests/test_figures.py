@@ -4,7 +4,10 @@ The claims are Radford's captions for the slides' three animations, written as n
 on the trajectories: if a setting in kai_lib.studies.races changes the story, a test here fails.
 """
 
+import errno
 import itertools
+import os
+import tempfile
 
 import numpy as np
 import pytest
@@ -13,6 +16,8 @@ from PIL import Image, ImageChops
 from kai_lib import animate, optimizers, plot_paths, run, save_gif, surfaces
 from kai_lib.figures import FIGURES, main
 from kai_lib.studies import after_adam, races
+
+pytestmark = pytest.mark.filterwarnings("error")  # every warning fails a test here (-W error)
 
 EXPECTED = {
     "long_valley.gif", "beale.gif", "saddle_point.gif", "momentum_ravine.png", "local_minima.png",
@@ -344,3 +349,40 @@ def test_after_adam_beale_gif_is_wide_small_and_shows_every_racer(generated):
         assert im.width >= 720 and im.n_frames >= 60
     assert (generated / "after_adam_beale.gif").stat().st_size <= 400 * 1024
     assert list(after_adam.RACES["beale"].settings) == ["Adam", *optimizers.AFTER_ADAM]
+
+
+# --- bad arguments: one line, status 2, nothing written -------------------------------------------
+
+def test_figures_out_a_file_is_an_error_and_the_file_is_untouched(tmp_path, cli_error):
+    readme = tmp_path / "README.md"
+    readme.write_text("hello")
+    last = cli_error(main, ["--out", str(readme), "--only", "momentum_decay"])
+    assert last.endswith(f"error: --out {str(readme)!r} is a file, not a folder")
+    assert readme.read_text() == "hello"
+    last = cli_error(main, ["--out", str(readme / "sub"), "--only", "momentum_decay"])
+    assert "cannot write there" in last
+
+
+def test_figures_out_empty_writes_nowhere(tmp_path, cli_error, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    last = cli_error(main, ["--out", "", "--only", "momentum_decay"])
+    assert "--out must name a folder, got an empty string" in last
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_figures_out_on_a_read_only_file_system(tmp_path, cli_error, monkeypatch):
+    def read_only(*args, **kwargs):
+        raise OSError(errno.EROFS, os.strerror(errno.EROFS))
+
+    monkeypatch.setattr(tempfile, "TemporaryFile", read_only)
+    last = cli_error(main, ["--out", str(tmp_path / "out"), "--only", "momentum_decay"])
+    assert last.endswith(f"cannot write there ({os.strerror(errno.EROFS)})")
+
+
+def test_figures_a_write_that_fails_midway_is_one_line(tmp_path, cli_error, monkeypatch):
+    def full_disk(path):
+        raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC))
+
+    monkeypatch.setitem(FIGURES, "momentum_decay", ("momentum_decay.png", full_disk))
+    last = cli_error(main, ["--out", str(tmp_path), "--only", "momentum_decay"])
+    assert "cannot write" in last and "momentum_decay.png" in last and os.strerror(errno.ENOSPC) in last

@@ -19,8 +19,6 @@ import pytest
 
 from kai_lib.tools import i18n, nbtools
 
-matplotlib.use("Agg")
-
 ENGLISH = nbtools.notebook_paths()
 KOREAN = nbtools.notebook_paths(i18n.KOREAN)
 NAMES = list(i18n.sources())

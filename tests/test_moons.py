@@ -81,3 +81,16 @@ def test_the_widget_retrains_at_its_extremes():
     # AdaDelta has no η: it trains with the race's setting and the η slider does nothing
     a = w.update(optimizer="AdaDelta", lr=1e-3).loss_per_epoch
     np.testing.assert_array_equal(a, w.update(optimizer="AdaDelta", lr=1.0).loss_per_epoch)
+
+
+@pytest.mark.filterwarnings("error")
+def test_a_run_that_stopped_in_its_first_epoch_animates_quietly():
+    X, y, _, _ = moons.MOONS.dataset()
+    hist = nn.train(optimizers.SGD(lr=1e308), moons.MOONS.net(), X, y, epochs=3, batch_size=20, seed=0,
+                    keep_theta=True)
+    assert hist.diverged and hist.epochs == 0 and len(hist.loss_per_epoch) == 1  # one point, at epoch 0
+    anim = moons.animate_boundaries({"SGD": hist}, frames=3)
+    low, high = anim.curves["SGD"].axes.get_xlim()  # no "identical low and high xlims" warning
+    assert (low, high) == (0, 1)
+    anim._init()
+    anim._draw_frame_at(len(anim.steps_shown) - 1)

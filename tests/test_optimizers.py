@@ -6,8 +6,10 @@ import math
 import numpy as np
 import pytest
 
-from kai_lib import optimizers, run, surfaces
+from kai_lib import checks, optimizers, run, surfaces
 from kai_lib.optimizers import ALL
+
+pytestmark = pytest.mark.filterwarnings("error")  # every warning fails a test here (-W error)
 
 THETA0 = np.array([1.0, -2.0])
 
@@ -176,19 +178,14 @@ def test_every_optimizer_has_a_convergence_case():
 
 
 @pytest.mark.parametrize("name", list(ALL))
-def test_converges_on_a_parabola(name):
-    traj = run(ALL[name](**CONVERGENCE[name][0]), PARABOLA, steps=3000)
-    assert not traj.diverged
-    assert np.linalg.norm(traj.final) < 1e-2, traj.final
+def test_converges_on_a_parabola(name, assert_converges):
+    assert_converges(ALL[name](**CONVERGENCE[name][0]), PARABOLA, steps=3000)
 
 
 @pytest.mark.parametrize("name", list(ALL))
-def test_converges_on_rosenbrock(name):
+def test_converges_on_rosenbrock(name, assert_converges):
     _, kwargs, budget = CONVERGENCE[name]
-    traj = run(ALL[name](**kwargs), surfaces.ROSENBROCK, steps=budget)
-    assert not traj.diverged
-    assert np.linalg.norm(traj.final - [1.0, 1.0]) < 1e-2, traj.final
-    assert traj.loss[-1] < 1e-3 * traj.loss[0]
+    assert_converges(ALL[name](**kwargs), surfaces.ROSENBROCK, steps=budget)
 
 
 # --- the contract ---------------------------------------------------------------------------
@@ -338,3 +335,230 @@ def test_docstrings_carry_the_maths_an_example_and_a_reference():
         assert ">>> opt = " in doc, name
         assert "Reference:" in doc, name
         assert "notebook" in doc, name
+
+
+# --- ε = 0: the maths' own reading, no gradient, no step ------------------------------------------
+
+WITH_EPS = [name for name, cls in ALL.items() if "eps" in inspect.signature(cls).parameters]
+WITH_ROOT = [name for name in WITH_EPS if "eps_inside_sqrt" in inspect.signature(ALL[name]).parameters]
+
+
+def test_every_optimizer_with_an_eps_is_covered():
+    assert set(WITH_EPS) == {"Adagrad", "RMSProp", "AdaDelta", "Adam", "AdaMax", "Nadam", "AMSGrad", "AdamW"}
+
+
+def eps_zero_variants():
+    for name in WITH_EPS:
+        yield name, {"eps": 0.0}
+        if name in WITH_ROOT:
+            yield name, {"eps": 0.0, "eps_inside_sqrt": False}
+
+
+EPS_ZERO = list(eps_zero_variants())
+EPS_IDS = [f"{n}-{'outside' if 'eps_inside_sqrt' in kw else 'inside'}" for n, kw in EPS_ZERO]
+
+
+@pytest.mark.parametrize("name,kwargs", EPS_ZERO, ids=EPS_IDS)
+def test_eps_zero_on_a_valley_floor_is_not_a_divergence(name, kwargs):
+    # the issue's own case: ravine, start on the floor y = 0, where ∂J/∂y is exactly 0
+    traj = run(ALL[name](**kwargs), "ravine", start=[-5.0, 0.0], steps=50)
+    assert not traj.diverged and traj.diverged_at == -1 and traj.steps == 50
+    assert np.all(traj.path[:, 1] == 0.0)  # no gradient in y, no step in y
+    assert np.all(np.isfinite(traj.loss))
+    if name == "AdaDelta":  # s stays 0: with ε = 0 AdaDelta never moves (its first step is √ε/√(1-γ) = 0)
+        assert np.all(traj.path == [-5.0, 0.0])
+    else:
+        assert traj.final[0] > -5.0 + 1e-3  # down the valley towards x = 0
+
+
+@pytest.mark.parametrize("name,kwargs", EPS_ZERO, ids=EPS_IDS)
+def test_eps_zero_at_a_minimum_stays_there(name, kwargs):
+    for s in (surfaces.BEALE, surfaces.RAVINE, surfaces.HIMMELBLAU):
+        minimum = s.minima[0]
+        assert np.all(s.grad(minimum) == 0.0)
+        traj = run(ALL[name](**kwargs), s, start=minimum, steps=20)
+        assert not traj.diverged and traj.steps == 20 and np.isfinite(traj.loss).all()
+        if name == "AdamW":  # its weight decay pulls θ towards 0 even at J's minimum: without it, it stays
+            traj = run(ALL[name](**kwargs, weight_decay=0.0), s, start=minimum, steps=20)
+        assert np.all(traj.path == minimum) and np.all(traj.loss == s(minimum))
+
+
+@pytest.mark.parametrize("name,kwargs", EPS_ZERO, ids=EPS_IDS)
+def test_eps_zero_with_a_zero_gradient_coordinate_off_the_floor(name, kwargs):
+    # on the saddle x² − y², along y = 0 the y-gradient is 0; a batch mixes it with moving points
+    start = np.array([[1.0, 0.0], [0.0, 0.0], [0.5, 0.3]])
+    traj = run(ALL[name](**kwargs), "saddle", start=start, steps=15)
+    assert not traj.diverged.any()
+    assert np.all(traj.path[:, 0, 1] == 0.0) and np.all(traj.path[:, 1] == 0.0)
+    # a point with a gradient in every coordinate moves as with a tiny ε
+    tiny = run(ALL[name](**{**kwargs, "eps": 1e-300}), "saddle", start=start, steps=15)
+    np.testing.assert_allclose(traj.path, tiny.path, rtol=1e-9, atol=0)
+
+
+@pytest.mark.parametrize("name", ["Adagrad", "RMSProp", "Adam", "AdaMax", "Nadam", "AMSGrad"])
+def test_eps_zero_first_step_by_hand(name):
+    # from zero state with ε = 0, each coordinate with a gradient takes the rule's exact first step
+    opt = ALL[name](lr=0.1, eps=0.0)
+    theta = opt.step(np.array([1.0, 0.0, -2.0]), lambda th: np.array([4.0, 0.0, -0.5]))
+    expected_size = {"Adagrad": 0.1, "RMSProp": 0.1 / np.sqrt(1 - 0.9), "Adam": 0.1, "AdaMax": 0.1,
+                     "AMSGrad": 0.1}.get(name)
+    if name == "Nadam":  # (1-μ₁)/(1-μ₁) g/|g| + μ₂ m₁/(1-μ₁μ₂)/|g|, worked out from the rule
+        mu1, mu2 = 0.9 * (1 - 0.5 * 0.96**0.004), 0.9 * (1 - 0.5 * 0.96**0.008)
+        expected_size = 0.1 * (1 + mu2 * 0.1 / (1 - mu1 * mu2))
+    np.testing.assert_allclose(theta, [1.0 - expected_size, 0.0, -2.0 + expected_size], rtol=1e-12)
+
+
+def test_the_shared_division_reads_only_zero_over_zero_as_zero():
+    num = np.array([0.0, 0.0, 1.0, -1.0, 6.0, np.nan, 0.0])
+    den = np.array([0.0, 2.0, 0.0, 0.0, 3.0, 1.0, np.nan])
+    with np.errstate(all="ignore"):  # as inside every step
+        out = optimizers.Optimizer._divide(num, den)
+    np.testing.assert_array_equal(out, [0.0, 0.0, np.inf, -np.inf, 2.0, np.nan, np.nan])
+
+
+def test_the_docstrings_say_how_eps_zero_differs_from_torch():
+    assert "0/0 = NaN" in optimizers.__doc__
+    for name in WITH_EPS:
+        doc = inspect.getdoc(ALL[name]) if name not in ("AMSGrad", "AdamW") else inspect.getdoc(optimizers.Adam)
+        assert "eps=0" in doc and "NaN" in doc, name
+
+
+# --- a step that overflows ------------------------------------------------------------------------
+
+def test_a_step_that_overflows_returns_inf_quietly():
+    opt = optimizers.SGD(lr=1e300)
+    theta = opt.step(np.array([1e300, 1.0]), lambda th: th)
+    assert np.isinf(theta[0]) and theta[1] == 1.0 - 1e300
+    assert np.all(np.isnan(optimizers.Adam().step([np.inf, 1.0], lambda th: th * 0 + np.inf)[:1]))
+
+
+# --- a step happens wholly or not at all ----------------------------------------------------------
+
+class Flaky:
+    """A gradient that raises on its ``fail_at``-th call, the right gradient otherwise."""
+
+    def __init__(self, grad, fail_at, error=RuntimeError):
+        self.grad, self.fail_at, self.error, self.calls = grad, fail_at, error, 0
+
+    def __call__(self, theta):
+        self.calls += 1
+        if self.calls == self.fail_at:
+            raise self.error("the gradient failed")
+        return self.grad(theta)
+
+
+def state_of(opt):
+    return {name: getattr(opt, name) for name in opt.state_names}
+
+
+@pytest.mark.parametrize("name", list(ALL))
+@pytest.mark.parametrize("fail_at", [1, 4])
+@pytest.mark.parametrize("error", [RuntimeError, KeyboardInterrupt])
+def test_a_failed_step_leaves_the_state_as_it_was(name, fail_at, error):
+    grad = surfaces.BEALE.grad
+    opt, fresh = ALL[name](), ALL[name]()
+    flaky = Flaky(grad, fail_at, error)
+    theta = fresh_theta = np.array([1.0, 1.5])
+    for _ in range(fail_at - 1):
+        theta = opt.step(theta, flaky)
+        fresh_theta = fresh.step(fresh_theta, grad)
+    before = state_of(opt)
+    with pytest.raises(error, match="the gradient failed"):
+        opt.step(theta, flaky)
+    after = state_of(opt)
+    assert after.keys() == before.keys()
+    for key in before:
+        assert after[key] is before[key], key  # the very same objects: nothing was touched
+    if fail_at == 1:
+        assert all(v is None or v in (0, 1.0) for v in after.values())  # as constructed
+    for _ in range(5):  # and the next steps are a fresh optimizer's
+        theta, fresh_theta = opt.step(theta, flaky), fresh.step(fresh_theta, grad)
+        np.testing.assert_array_equal(theta, fresh_theta)
+    for key, value in state_of(opt).items():
+        np.testing.assert_array_equal(value, state_of(fresh)[key])
+
+
+def test_a_wrong_shape_from_grad_fn_names_it_and_leaves_the_state():
+    opt = optimizers.Adam()
+    opt.step(np.ones(2), lambda th: th)
+    before = state_of(opt)
+    with pytest.raises(ValueError, match=r"grad_fn must return the gradient, shaped like its argument \(2,\), "
+                                         r"got shape \(3,\)"):
+        opt.step(np.ones(2), lambda th: np.ones(3))
+    assert state_of(opt) == before and opt.t == 1
+    with pytest.raises(checks.WrongType, match=r"grad_fn must return an array of real numbers shaped like its "
+                                               r"argument \(2,\), got 'a' \(a str\)"):
+        opt.step(np.ones(2), lambda th: "a")
+    with pytest.raises(checks.WrongType, match="grad_fn must be a function, got 5"):
+        opt.step(np.ones(2), 5)
+    with pytest.raises(ValueError, match=r"shaped like its argument \(4, 2\), got shape \(2,\)"):
+        run(optimizers.SGD(), "beale", start=np.zeros((4, 2)), grad_fn=lambda th: np.ones(2))
+    with pytest.raises(checks.WrongType, match="theta must be an array of real numbers, got 'x'"):
+        opt.step("x", lambda th: th)
+
+
+def test_the_step_mechanism_covers_any_subclass_and_restores_containers():
+    class Remembering(optimizers.Optimizer):
+        """An optimizer whose state is a list it appends to in place."""
+
+        state_names = ("seen",)
+
+        def __init__(self):
+            self._hyper = {}
+            self.reset()
+
+        def reset(self):
+            self.seen = []
+
+        def step(self, theta, grad_fn):
+            theta = self._as_array(theta)
+            self.seen.append(theta)
+            return theta - 0.1 * grad_fn(theta)
+
+    opt = Remembering()
+    opt.step(np.ones(2), lambda th: th)
+    with pytest.raises(RuntimeError):
+        opt.step(np.ones(2), Flaky(lambda th: th, 1))
+    assert len(opt.seen) == 1
+    assert "self.seen.append(theta)" in inspect.getsource(Remembering.step)  # the source shown is the step's own
+
+
+def test_the_source_the_notebooks_show_is_the_step_itself():
+    source = inspect.getsource(optimizers.Adam.step)
+    assert source.lstrip().startswith("def step(self, theta, grad_fn):") and "self.t += 1" in source
+    assert inspect.signature(optimizers.Adam.step).parameters.keys() == {"self", "theta", "grad_fn"}
+
+
+# --- arguments taken strictly ---------------------------------------------------------------------
+
+@pytest.mark.parametrize("name", WITH_ROOT)
+@pytest.mark.parametrize("value", ["False", "True", 0, 1, None, np.array([True, False])])
+def test_eps_inside_sqrt_is_a_strict_bool(name, value):
+    with pytest.raises(checks.WrongType, match="eps_inside_sqrt must be True or False, got "):
+        ALL[name](eps_inside_sqrt=value)
+
+
+@pytest.mark.parametrize("name", WITH_ROOT)
+def test_eps_inside_sqrt_takes_numpy_bools(name):
+    assert ALL[name](eps_inside_sqrt=np.bool_(False)).eps_inside_sqrt is False
+
+
+@pytest.mark.parametrize("cls,kwargs,arg", [
+    (optimizers.SGD, {"lr": True}, "lr"), (optimizers.Momentum, {"gamma": False}, "gamma"),
+    (optimizers.Adam, {"beta2": True}, "beta2"), (optimizers.Adagrad, {"eps": False}, "eps"),
+    (optimizers.AdamW, {"weight_decay": True}, "weight_decay"),
+    (optimizers.Nadam, {"momentum_decay": False}, "momentum_decay"),
+    (optimizers.SGD, {"lr": "0.1"}, "lr"), (optimizers.SGD, {"lr": [0.1]}, "lr"),
+    (optimizers.SGD, {"lr": np.array([0.1])}, "lr"), (optimizers.SGD, {"lr": 0.1 + 0j}, "lr"),
+])
+def test_bools_strings_and_arrays_are_not_numbers(cls, kwargs, arg):
+    with pytest.raises(checks.WrongType, match=f"{arg} must be "):
+        cls(**kwargs)
+
+
+def test_numpy_numbers_are_numbers():
+    opt = optimizers.Adam(lr=np.array(0.1), beta1=np.float32(0.5), beta2=np.array(0.9), eps=np.int64(0))
+    assert opt.hyperparameters() == {"lr": 0.1, "beta1": 0.5, "beta2": 0.9, "eps": 0.0}
+    assert all(type(v) is float for v in opt.hyperparameters().values())
+    with pytest.raises(ValueError, match="lr must be a finite number > 0, got 10000000000"):
+        optimizers.SGD(lr=10**400)

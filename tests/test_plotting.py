@@ -7,10 +7,23 @@ import numpy as np
 import pytest
 from matplotlib.contour import QuadContourSet
 
-from kai_lib import COLORS, color_for, optimizers, plot_contours, plot_paths, plot_surface_3d, run, surfaces
+from kai_lib import (
+    COLORS,
+    animate,
+    checks,
+    color_for,
+    optimizers,
+    plot_contours,
+    plot_paths,
+    plot_surface_3d,
+    run,
+    save_gif,
+    surfaces,
+)
 from kai_lib.pictures.plotting import contour_levels, divergence_mark
 
-pytestmark = pytest.mark.usefixtures("no_show_and_close")  # tests/conftest.py
+pytestmark = [pytest.mark.usefixtures("no_show_and_close"),  # tests/conftest.py
+              pytest.mark.filterwarnings("error")]  # every warning fails a test here (-W error)
 
 
 def test_every_optimizer_has_its_own_colour():
@@ -180,3 +193,52 @@ def test_shades_of_an_optimizer_run_from_dark_to_light_around_its_colour():
                 assert found[n // 2] == COLORS[name].lower()
     with pytest.raises(ValueError, match="n must be"):
         shades("Adam", 0)
+
+
+# --- far starts, and arguments checked up front ---------------------------------------------------
+
+def test_far_starts_draw_animate_and_save_quietly(tmp_path):
+    far = run(optimizers.SGD(lr=0.01), "beale", start=[[1e200, 1e200], [1.0, 1.0]], steps=30)
+    lone = run(optimizers.Adam(), "beale", start=[-1e300, 1e300], steps=30)
+    trajs = {"SGD": far, "Adam": lone}
+    plot_paths("beale", trajs)
+    plt.gcf().canvas.draw()
+    plot_surface_3d("beale", trajs)
+    plt.gcf().canvas.draw()
+    plot_contours("beale", starts=[[1e300, -1e300], [0, 0]])
+    plt.gcf().canvas.draw()
+    path = save_gif(animate("beale", trajs, frames=5), tmp_path / "far.gif")
+    assert path.read_bytes()[:6] == b"GIF89a"
+
+
+BAD_PLOTS = [
+    (lambda t: plot_paths("beale", {}), ValueError, "trajs must hold at least one trajectory"),
+    (lambda t: plot_paths("beale", [t]), checks.WrongType, "trajs must be a trajectory or a mapping"),
+    (lambda t: plot_paths("beale", {"a": "b"}), checks.WrongType, r"trajs\['a'\] must be a Trajectory"),
+    (lambda t: plot_paths("beale", {1: t}), checks.WrongType, "trajs' labels must be strings"),
+    (lambda t: plot_paths("beale", t, markers="yes"), checks.WrongType, "markers must be True or False"),
+    (lambda t: plot_paths("beale", t, legend=None), checks.WrongType, "legend must be True or False"),
+    (lambda t: plot_paths("beale", t, ax="left"), checks.WrongType, "ax must be a matplotlib Axes or None"),
+    (lambda t: plot_paths("beale", t, levels=1), ValueError, r"levels must be an integer in \[2, 500\]"),
+    (lambda t: plot_contours("beale", n=1), ValueError, r"n must be an integer in \[2, 2000\], got 1"),
+    (lambda t: plot_contours("beale", n=10**6), ValueError, r"n must be an integer in \[2, 2000\]"),
+    (lambda t: plot_contours("beale", n=50.0), checks.WrongType, "n must be an integer"),
+    (lambda t: plot_contours("beale", levels=[3, 2, 1]), ValueError, "levels must be None, a number of levels"),
+    (lambda t: plot_contours("beale", levels=[0, 1, 2]), ValueError, r"> 0 \(the levels are log-spaced here\)"),
+    (lambda t: plot_contours("beale", levels="many"), checks.WrongType, "levels must be None"),
+    (lambda t: plot_contours("beale", levels=[1.0]), ValueError, "at least 2 finite numbers"),
+    (lambda t: plot_contours("beale", filled="no"), checks.WrongType, "filled must be True or False"),
+    (lambda t: plot_contours("beale", starts=[1, 2, 3]), ValueError, r"starts must have shape \(2,\)"),
+    (lambda t: plot_contours("beale", starts=[np.nan, 0]), ValueError, "starts must be finite"),
+    (lambda t: plot_surface_3d("beale", n=0), ValueError, r"n must be an integer in \[2, 500\]"),
+    (lambda t: plot_surface_3d("beale", {}), ValueError, "trajs must hold at least one trajectory"),
+    (lambda t: plot_surface_3d("beale", ax=plt.subplots()[1]), checks.WrongType, "ax must be a 3-D axes"),
+]
+
+
+@pytest.mark.parametrize("call,error,match", BAD_PLOTS, ids=[m for _, _, m in BAD_PLOTS])
+def test_plot_arguments_are_checked_up_front(adam_on_beale, call, error, match, tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    with pytest.raises(error, match=match):
+        call(adam_on_beale)
+    assert list(tmp_path.iterdir()) == []  # nothing written

@@ -361,7 +361,7 @@ def test_the_figures_command_line_writes_into_out_or_says_what_is_wrong(data):
 def quick_bench():
     """bench.main as it is, with fewer repetitions of what it times (2 slider moves, 3 frames):
     the argument handling and every printed line are the real ones; the full run is
-    tests/test_robustness.py::test_bench_with_five_steps_runs."""
+    tests/test_bench.py::test_bench_with_five_steps_runs."""
     latency = bench.slider_latency
     with mock.patch.object(bench, "slider_latency", lambda *args, **kw: latency(*args, **{**kw, "changes": 2})), \
             mock.patch.object(bench, "animate", lambda s, trajs, **kw: animate(s, trajs, **{**kw, "frames": 3})):
@@ -529,3 +529,188 @@ def test_use_style_switches_or_names_the_argument(name):
             assert styles.current() is style
     finally:
         styles.use_style("notebook")
+
+
+# --- every explorer's update: what each slider calls ---------------------------------------------------
+
+def _explorers():
+    from kai_lib.studies import basins, moons, second_order_widgets
+    return {
+        "explore": lambda: explore(optimizers.Momentum, "ravine", steps=20),
+        "basins": lambda: basins.explore_basins(optimizers.Momentum, "himmelblau", n=6, steps=20),
+        "moons": lambda: moons.explore(initial={"epochs": 10}),
+        "second order": lambda: second_order_widgets.explore_second_order("beale", steps=10),
+    }
+
+
+EXPLORERS = _explorers()
+
+
+@pytest.fixture(scope="module")
+def explorers():
+    built = {}
+
+    def get(name):
+        if name not in built:
+            built[name] = EXPLORERS[name]()
+        return built[name]
+
+    yield get
+    plt.close("all")
+
+
+def slider_value(widget):
+    """A value ``widget`` can show (what a user can set), or, a third of the time, anything."""
+    import ipywidgets as W
+
+    from kai_lib.pictures.render import bounds
+    if isinstance(widget, W.Checkbox):
+        good = st.booleans()
+    elif isinstance(widget, (W.Dropdown, W.SelectionSlider)):
+        good = st.sampled_from(list(widget.options))
+    elif isinstance(widget, W.IntSlider):
+        good = st.integers(widget.min, min(widget.max, widget.min + 40))  # a long run is a run: keep it quick
+    else:
+        good = inside(*bounds(widget))
+    return mostly(good, st.one_of(ANYTHING, st.integers(-10, 10**6)), odds=2)
+
+
+def assert_finite_result(result, widget, values):
+    from kai_lib import nn
+    from kai_lib.studies.basins import BasinMap
+    if isinstance(result, Trajectory):
+        assert_finite_trajectory(result, int(widget.values()["steps"]))
+    elif isinstance(result, BasinMap):
+        fractions = result.fractions()
+        assert sum(fractions.values()) == pytest.approx(1.0) and all(np.isfinite(list(fractions.values())))
+    else:
+        assert isinstance(result, nn.History)
+        assert np.all(np.isfinite(result.theta))
+        assert np.all(np.isfinite(result.loss_per_epoch)) or result.diverged
+    assert widget.image.value[:4] == b"\x89PNG"
+
+
+@pytest.mark.parametrize("name", list(EXPLORERS))
+@settings(max_examples=12)
+@given(data=st.data())
+def test_every_explorer_update_draws_or_names_the_argument(explorers, name, data):
+    w = explorers(name)
+    chosen = data.draw(st.lists(st.sampled_from(list(w.sliders)), unique=True, min_size=1, max_size=3))
+    values = {k: data.draw(slider_value(w.sliders[k])) for k in chosen}
+    if data.draw(st.integers(0, 5)) == 5:
+        values[data.draw(st.sampled_from(["speed", "colour", "lr_"]))] = 1.0  # no such slider
+    before = w.values()
+    ok, result = outcome(lambda: w.update(**values), list(values))
+    if ok:
+        assert_finite_result(result, w, values)
+    else:
+        assert w.values() == before  # a refused update moves nothing
+
+
+# --- the maintainers' command lines: arguments that must be refused (nothing may be written) ----------
+
+def refused_argv(commands: dict, names, options=()):
+    """An argument list ``main`` must refuse: no command, an unknown one or option, or a command
+    with at least one bad notebook name among good ones."""
+    bad_name = st.sampled_from(["", " ", "99", "zz", "03x", "-q", "--bogus"])
+    good_name = st.sampled_from(names)
+    named = st.sampled_from(sorted(commands)).flatmap(lambda c: st.tuples(
+        st.just(c), st.lists(good_name, max_size=2), bad_name).map(lambda t: [t[0], *t[1], t[2]]))
+    return st.one_of(st.just([]), st.sampled_from([["bogus"], ["--bogus"], ["x"]]), named,
+                     st.sampled_from(sorted(commands)).map(lambda c: [c, *options, "--bogus"]))
+
+
+def assert_refused(main, argv):
+    status, stdout, stderr = command_line(main, argv)
+    assert status == 2, (argv, status, stdout, stderr)
+    lines = stderr.strip().splitlines()
+    assert "Traceback" not in stderr and ": error: " in lines[-1] and sum(": error: " in line for line in lines) == 1
+
+
+def never(*args, **kwargs):
+    raise AssertionError("a command line reached its work with arguments it should have refused")
+
+
+@settings(max_examples=25)
+@given(data=st.data())
+def test_the_notebook_tools_refuse_bad_arguments_in_one_line(data):
+    from kai_lib.tools import nbtools
+    names = [p.name[:2] for p in nbtools.notebook_paths()]
+    argv = data.draw(refused_argv({"slides": 1, "notes": 1, "execute": 1}, names))
+    with mock.patch.object(nbtools, "_run", never):
+        assert_refused(nbtools.main, argv)
+
+
+@settings(max_examples=25)
+@given(data=st.data())
+def test_the_translation_tools_refuse_bad_arguments_in_one_line(data):
+    from kai_lib.tools import i18n
+    names = list(i18n.sources())
+    argv = data.draw(st.one_of(refused_argv({"extract": 1, "check": 1, "build": 1}, names),
+                               st.sampled_from([["status", "03"], ["export"], ["import", "03"]]),
+                               st.tuples(st.sampled_from(["export", "import"]),
+                                         st.sampled_from(["", "99", "zz"])).map(lambda t: [*t, "unused.txt"])))
+    with tempfile.TemporaryDirectory() as tmp, contextlib.ExitStack() as stack:
+        for work in ("extract", "check", "build", "status", "export", "import_"):
+            stack.enter_context(mock.patch.object(i18n, work, never))
+        cwd = os.getcwd()
+        os.chdir(tmp)  # so that nothing could land in the repository
+        try:
+            assert_refused(i18n.main, argv)
+        finally:
+            os.chdir(cwd)
+        assert list(Path(tmp).iterdir()) == []
+
+
+@settings(max_examples=25)
+@given(data=st.data())
+def test_the_site_tools_refuse_bad_arguments_in_one_line(data):
+    from kai_lib.tools import site
+    with tempfile.TemporaryDirectory() as tmp, contextlib.ExitStack() as stack:
+        for work in ("build", "handouts"):
+            stack.enter_context(mock.patch.object(site, work, never))
+        Path(tmp, "a_file").write_text("x")
+        Path(tmp, "kept").mkdir()
+        Path(tmp, "kept", "notes.txt").write_text("x")
+        Path(tmp, "empty").mkdir()
+        Path(tmp, "book").mkdir()
+        Path(tmp, "book", "01-x.ipynb").write_text("{}")
+        Path(tmp, "pages").mkdir()
+        Path(tmp, "pages", "01-x.html").write_text("x")
+        bad_folder = st.sampled_from(["", " ", "a_file", "missing", "empty"])
+        out = st.sampled_from(["", "a_file", "kept", ".", "book", tmp])
+        argv = data.draw(st.one_of(
+            st.sampled_from([[], ["bogus"], ["--bogus"], ["build", "--bogus"], ["handouts", "--out"]]),
+            st.tuples(bad_folder, st.sampled_from(["new", "empty"])).map(lambda t: ["build", "--notebooks", t[0],
+                                                                                   "--out", t[1]]),
+            out.map(lambda o: ["build", "--notebooks", "book", "--out", o]),
+            bad_folder.map(lambda s: ["handouts", "--site", s, "--out", "new"]),
+            st.sampled_from(["", "02", "x"]).map(lambda o: ["handouts", "--site", "pages", "--out", "new", "01", o]),
+            st.sampled_from(["", "a_file"]).map(lambda o: ["handouts", "--site", "pages", "--out", o]),
+        ))
+        cwd = os.getcwd()
+        os.chdir(tmp)  # relative folders are the temporary folder's; nothing could land in the repository
+        try:
+            assert_refused(site.main, argv)
+        finally:
+            os.chdir(cwd)
+        assert sorted(p.name for p in Path(tmp).iterdir()) == ["a_file", "book", "empty", "kept", "pages"]
+        assert Path(tmp, "kept", "notes.txt").read_text() == "x"
+
+
+def test_a_site_build_never_empties_a_folder_it_did_not_build(tmp_path):
+    from kai_lib.tools import site
+    book = tmp_path / "book"
+    book.mkdir()
+    (book / "01-x.ipynb").write_text("{}")
+    kept = tmp_path / "kept"
+    kept.mkdir()
+    (kept / "notes.txt").write_text("x")
+    refused = r"out must be a new or empty folder, or an earlier build .*, which .*a build empties it first"
+    for out in (kept, tmp_path, site.ROOT, site.ROOT.parent):
+        with pytest.raises(ValueError, match=refused):
+            site.build(book, out, work=tmp_path / "work")
+    assert (kept / "notes.txt").read_text() == "x" and not (tmp_path / "work").exists()
+    assert site.not_emptiable(tmp_path / "new") is None and site.not_emptiable(tmp_path / "work") is None
+    (kept / ".nojekyll").touch()  # an earlier build: emptied and built again
+    assert site.not_emptiable(kept) is None

@@ -1,12 +1,15 @@
 """run(): trajectories, divergence as an outcome, batches, bad input."""
 
 import warnings
+from pathlib import Path
 
 import numpy as np
 import pytest
 
-from kai_lib import optimizers, run, surfaces
+from kai_lib import checks, explore, optimizers, run, runner, surfaces
 from kai_lib.optimizers import ALL
+
+pytestmark = pytest.mark.filterwarnings("error")  # every warning fails a test here (-W error)
 
 NAMES = list(surfaces.ALL)
 
@@ -256,3 +259,83 @@ def test_first_below_is_the_first_step_under_the_tolerance():
     assert batch.first_below(1e-3).tolist() == each
     thinned = run(optimizers.SGD(lr=0.45), surfaces.RAVINE, steps=150, record_every=10)
     assert thinned.first_below(1e-3) == 10 * int(np.ceil(first / 10))  # in the run's steps, not rows
+
+
+# --- no warning for a finite start, however far ---------------------------------------------------
+
+FAR = [[1e200, 1e200], [-1e308, 1e308], [1e154, -3.0], [0.0, 1e300]]
+
+
+@pytest.mark.parametrize("name", list(ALL))
+def test_a_far_start_is_quiet_and_honest_on_every_surface(name):
+    for s in surfaces.ALL.values():
+        for start in FAR:
+            traj = run(ALL[name](lr=0.1) if name != "AdaDelta" else ALL[name](), s, start=start, steps=5)
+            assert np.all(np.isfinite(traj.path)) and traj.path[0].tolist() == start
+            if not np.isfinite(traj.loss[0]):
+                # the start's loss overflows: diverged at step 0, the inf recorded as it is
+                assert traj.diverged and traj.diverged_at == 0 and traj.steps == 0 and traj.grad_evals == 0
+            assert traj.diverged == (traj.diverged_at >= 0)
+
+
+def test_the_issue_start_on_beale():
+    traj = run(optimizers.Adam(lr=0.1), "beale", start=[1e200, 1e200], steps=50)
+    assert traj.diverged and traj.diverged_at == 0 and traj.steps == 0
+    assert traj.loss.tolist() == [np.inf] and traj.path.tolist() == [[1e200, 1e200]]
+    batch = run(optimizers.Adam(lr=0.1), "beale", start=[[1e200, 1e200], [1.0, 1.0]], steps=50)
+    assert batch.diverged.tolist() == [True, False] and batch.diverged_at.tolist() == [0, -1]
+    assert batch.steps == 50 and np.all(batch.path[:, 0] == [1e200, 1e200]) and np.isinf(batch.loss[-1, 0])
+    assert np.isfinite(batch.loss[:, 1]).all()
+
+
+# --- a ceiling on the work of one run -------------------------------------------------------------
+
+def test_too_many_steps_is_refused_with_the_ceiling_in_the_message():
+    with pytest.raises(ValueError, match=r"steps must be at most 100,000 \(kai_lib.runner.MAX_STEPS"):
+        run(optimizers.SGD(), "beale", steps=10**7)
+    with pytest.raises(ValueError, match=r"steps must be at most 100,000"):
+        explore(optimizers.SGD, "ravine", steps=10**6)
+    with pytest.raises(ValueError, match=r"steps must be at most 100,000"):
+        explore(optimizers.SGD, "ravine", steps=10).update(steps=10**6)
+
+
+def test_steps_times_start_points_has_a_ceiling_that_admits_a_basin_map(monkeypatch):
+    assert 200 * 200 * 500 <= runner.MAX_POINT_STEPS  # the documented promise: a 200 × 200 basin map
+    with pytest.raises(ValueError, match=r"steps × start points must be at most 25,000,000 .* "
+                                         r"got 500 steps × 90,000 start points"):
+        run(optimizers.SGD(), "beale", start=np.zeros((300, 300, 2)), steps=500)
+    monkeypatch.setattr(runner, "MAX_POINT_STEPS", 1000)  # the check sits exactly at the ceiling
+    assert run(optimizers.SGD(), "beale", start=np.zeros((10, 2)), steps=100).steps == 100
+    with pytest.raises(ValueError, match="steps × start points must be at most 1,000"):
+        run(optimizers.SGD(), "beale", start=np.zeros((10, 2)), steps=101)
+
+
+def test_the_ceiling_is_in_the_docs():
+    assert "MAX_STEPS" in runner.run.__doc__ and "MAX_POINT_STEPS" in runner.run.__doc__
+    readme = (Path(__file__).parents[1] / "README.md").read_text()
+    assert "100,000" in readme and "25 million" in readme
+
+
+# --- arguments taken strictly, and a gradient that fails ------------------------------------------
+
+def test_run_takes_its_arguments_strictly():
+    for start in ([True, False], [1 + 1j, 0], ["1", "2"], [1, None], [[1, 2], [3]]):
+        with pytest.raises(checks.WrongType, match=r"start must be an array of numbers of shape \(\.\.\., 2\)"):
+            run(optimizers.SGD(), "beale", start=start, steps=2)
+    with pytest.raises(checks.WrongType, match="grad_fn must be a function"):
+        run(optimizers.SGD(), "beale", grad_fn="surface.grad")
+    with pytest.raises(checks.WrongType, match="surface must be a Surface or one of the names beale"):
+        run(optimizers.SGD(), ["beale"])
+    with pytest.raises(TypeError, match="optimizer must be a kai_lib optimizer instance"):
+        run(optimizers.SGD, "beale")
+
+
+def test_a_grad_fn_that_answers_nan_mid_run_is_a_divergence_at_that_step():
+    calls = {"n": 0}
+
+    def grad(th):
+        calls["n"] += 1
+        return surfaces.BEALE.grad(th) * (np.nan if calls["n"] == 7 else 1.0)
+
+    traj = run(optimizers.Adam(lr=0.01), "beale", steps=20, grad_fn=grad)
+    assert traj.diverged and traj.diverged_at == 7 and traj.steps == 6 and np.isfinite(traj.path).all()

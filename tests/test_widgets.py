@@ -3,13 +3,16 @@
 import inspect
 
 import ipywidgets as W
+import numpy as np
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from kai_lib import explore, optimizers, surfaces
+from kai_lib import checks, data, explore, optimizers, surfaces
 from kai_lib.pictures.widgets import default_ranges
 from kai_lib.runner import Trajectory
+
+pytestmark = pytest.mark.filterwarnings("error")  # every warning fails a test here (-W error)
 
 PNG = b"\x89PNG"
 
@@ -291,3 +294,87 @@ def test_update_shows_exactly_what_was_asked_or_names_the_argument(name):
         assert type(value) is not bool or isinstance(w.sliders[slider], W.Checkbox)  # True is not a number
 
     check()
+
+
+# --- far starts, one step, and what the sliders may be given --------------------------------------
+
+def test_the_widget_driven_far_away_is_quiet():
+    w = explore(optimizers.Adam, "beale", steps=20)
+    with pytest.raises(ValueError, match=r"x0 must be in \[-4.5, 4.5\] \(the x0 slider's range, the surface's view\)"):
+        w.update(x0=1e200, y0=1e200)  # the start sliders cannot show it: refused, not clamped
+    w.sliders["x0"].max = w.sliders["y0"].max = 1e300  # widened, a far start is a run like any other
+    traj = w.update(x0=1e200, y0=1e200)
+    assert traj.diverged and traj.diverged_at == 0 and "diverged</b> at step 0" in w.status.value
+    w.sliders["x0"].max = 1e300  # the sliders themselves, driven out there
+    w.sliders["x0"].value = 1e300
+    w.sliders["y0"].min = -1e300
+    w.sliders["y0"].value = -1e300
+    assert w.trajectory.diverged and w.image.value[:4] == b"\x89PNG"
+
+
+def test_explore_runs_one_step_when_asked_for_one():
+    w = explore(optimizers.SGD, "ravine", steps=1)
+    assert w.trajectory.steps == 1 and w.sliders["steps"].min == 1 and w.sliders["steps"].value == 1
+    w.sliders["steps"].value = 7
+    assert w.trajectory.steps == 7
+
+
+def test_initial_values_outside_a_slider_range_are_refused_not_clamped():
+    with pytest.raises(ValueError, match=r"initial\['lr'\] must be in \[0.0001, 1\] \(the lr slider's range; "
+                                         r"pass lr=\(low, high\) to explore\(\) to widen it\), got 5.0"):
+        explore(optimizers.SGD, "ravine", initial={"lr": 5.0})
+    w = explore(optimizers.SGD, "ravine", lr=(1e-4, 10.0), initial={"lr": 5.0})  # widened: honoured exactly
+    assert w.sliders["lr"].value == 5.0 and w.trajectory.diverged
+    with pytest.raises(ValueError, match=r"initial\['x0'\] must be in \[-5.5, 1.5\] \(the x0 slider's range, "
+                                         r"the surface's view\)"):
+        explore(optimizers.SGD, "ravine", initial={"x0": 100.0})
+    with pytest.raises(ValueError, match=r"initial\['gamma'\] must be in \[0, 0.99\]"):
+        explore(optimizers.Momentum, "ravine", initial={"gamma": 0.999})
+    with pytest.raises(checks.WrongType, match=r"initial\['eps_inside_sqrt'\] must be True or False, got 'no'"):
+        explore(optimizers.Adam, "ravine", initial={"eps_inside_sqrt": "no"})
+    with pytest.raises(checks.WrongType, match=r"initial\['lr'\] must be a finite number, got '0.1' \(a str\)"):
+        explore(optimizers.Adam, "ravine", initial={"lr": "0.1"})
+
+
+def test_slider_ranges_must_fit_the_optimizer():
+    with pytest.raises(ValueError, match=r"gamma range \(0, 1.5\) reaches outside what Momentum accepts: "
+                                         r"gamma must be in \[0, 1\), got 1.5"):
+        explore(optimizers.Momentum, "ravine", gamma=(0, 1.5))
+    with pytest.raises(ValueError, match=r"lr range must be \(low, high\) with 0 < low < high \(a log slider\)"):
+        explore(optimizers.SGD, "ravine", lr=(0, 1))
+    with pytest.raises(checks.WrongType, match=r"lr range must be \(low, high\)"):
+        explore(optimizers.SGD, "ravine", lr=0.5)
+    with pytest.raises(checks.WrongType, match=r"lr range's high must be a finite number, got '1' \(a str\)"):
+        explore(optimizers.SGD, "ravine", lr=(0.1, "1"))
+
+
+def test_update_checks_what_it_is_given():
+    w = explore(optimizers.SGD, "ravine", steps=10)
+    for values, match in (({"steps": 2.5}, "steps must be an integer >= 1, got 2.5"),
+                          ({"steps": 0}, "steps must be an integer >= 1, got 0"),
+                          ({"x0": "far"}, "x0 must be a finite number, got 'far'"),
+                          ({"y0": np.nan}, "y0 must be a finite number, got nan"),
+                          ({"lr": -1.0}, r"lr must be in \[0.0001, 1\] \(the lr slider's range; pass lr=\(low, high\) "
+                                         r"to explore\(\) to widen it\), got -1.0"),
+                          ({"surface": "nope"}, "surface must be one of 'beale'")):
+        with pytest.raises(ValueError, match=match):
+            w.update(**values)
+    assert w.trajectory.steps == 10  # nothing half-done
+
+
+def test_explore_takes_a_surface_that_is_not_built_in():
+    s = data.make_regression(n=200).surface()
+    w = explore(optimizers.SGD, s, steps=20)
+    assert w.trajectory.surface is s and "regression" in w.sliders["surface"].options
+    w.sliders["surface"].value = "ravine"
+    w.sliders["surface"].value = "regression"
+    assert w.trajectory.surface is s
+
+
+def test_explore_checks_its_picture_arguments():
+    with pytest.raises(ValueError, match=r"figsize must be a pair \(width, height\) of numbers in \(0, 30\]"):
+        explore(optimizers.SGD, "ravine", figsize=(1e6, 1))
+    with pytest.raises(ValueError, match=r"dpi must be an integer in \[10, 300\]"):
+        explore(optimizers.SGD, "ravine", dpi=5000)
+    with pytest.raises(checks.WrongType, match="initial must be a dict"):
+        explore(optimizers.SGD, "ravine", initial=[("lr", 0.1)])

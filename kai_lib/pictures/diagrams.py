@@ -95,7 +95,9 @@ def _view(points: Sequence[np.ndarray]):
     # room on the left for the arrows' labels and on the right for the new θ's
     pts = np.array(points)
     lo, hi = pts.min(axis=0), pts.max(axis=0)
-    span = np.maximum(hi - lo, 1e-9)
+    # points that coincide still get a view: a span relative to where they are (1e-9 alone
+    # vanishes beside a coordinate of 1e8, and the axes would get identical limits)
+    span = np.maximum(hi - lo, 1e-9 * np.maximum(1.0, np.abs(pts).max(axis=0)))
     return (lo[0] - 0.45 * span[0], hi[0] + 0.75 * span[0]), (lo[1] - 0.15 * span[1], hi[1] + 0.15 * span[1])
 
 

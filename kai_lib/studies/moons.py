@@ -198,7 +198,8 @@ class BoundaryAnimation(FrameAnimation):
             ax.axis("off")
         top = max(h.loss_per_epoch[0] for h in runs.values())
         low = min(h.loss_per_epoch.min() for h in runs.values())
-        loss_ax.set(xlim=(0, n_epochs), ylim=(0.8 * low, 1.25 * top), yscale="log")
+        # a run that stopped in its first epoch has one point, at epoch 0: the axis still spans an epoch
+        loss_ax.set(xlim=(0, max(1, n_epochs)), ylim=(0.8 * low, 1.25 * top), yscale="log")
         ticks = [t for t in (0.01, 0.03, 0.1, 0.3, 1.0) if 0.8 * low <= t <= 1.25 * top]
         loss_ax.set_yticks(ticks, [f"{t:g}" for t in ticks])
         loss_ax.minorticks_off()

@@ -64,6 +64,7 @@ from pathlib import Path
 
 import nbformat
 
+from .. import checks
 from . import nbtools
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -283,6 +284,10 @@ def build(notebooks: Path = NOTEBOOKS, out: Path = SITE, *, readme: Path = ROOT 
     korean_pages = [p.stem for p in korean] + ([GALLERY] if korean and readme_ko.exists() else [])
     english_pages = [p.stem for p in english] + ([GALLERY] if Path(readme).exists() else [])
 
+    refused = not_emptiable(out)
+    if refused:
+        checks.fail("out", "a new or empty folder, or an earlier build (it holds .nojekyll)",
+                    got=f"{str(out)!r}, which {refused}")
     if out.exists():
         shutil.rmtree(out)
     to_ko = {"prefix": "ko/", "label": LANGUAGES["ko"], "language": "ko", "pages": korean_pages} if korean else None
@@ -425,17 +430,67 @@ class serve:
         self.server.server_close()
 
 
+def not_emptiable(out: Path) -> str | None:
+    """Why a build may not empty ``out`` first, or ``None``: it may if ``out`` is absent, empty
+    or an earlier build (which holds the ``.nojekyll`` a build writes); never a folder that holds
+    anything else, such as the project or a working folder given as ``--out .``."""
+    out = Path(out)
+    if out.exists() and not out.is_dir():
+        return "is a file, not a folder"
+    if out.resolve() == ROOT or out.resolve() in ROOT.parents:
+        return "holds the project: a build empties it first; name a folder of its own"
+    if out.is_dir() and any(out.iterdir()) and not (out / ".nojekyll").exists():
+        return "holds files that are not an earlier build, and a build empties it first: name a new or empty folder"
+    return None
+
+
+def _folder(parser: argparse.ArgumentParser, option: str, value: str, *, output: bool = False,
+            emptied: tuple = ()) -> Path:
+    """``value`` as a folder (one that exists, unless it is an ``output``), or ``parser.error``
+    (one line, exit status 2). Never empty text (the current folder) or a file; the folder a build
+    empties first (given ``emptied``, the folders it is built from) as :func:`not_emptiable` says."""
+    if not value.strip():
+        parser.error(f"{option} must name a folder, got an empty string")
+    folder = Path(value)
+    if folder.exists() and not folder.is_dir():
+        parser.error(f"{option} {value!r} is a file, not a folder")
+    if emptied:
+        inside = folder.resolve()
+        refused = not_emptiable(folder)
+        if not refused and any(inside == kept or inside in kept.parents for kept in map(Path.resolve, emptied)):
+            refused = "holds the notebooks it is built from: a build empties it first"
+        if refused:
+            parser.error(f"{option} {value!r} {refused}")
+    if not output and not folder.is_dir():
+        parser.error(f"{option} {value!r}: no such folder")
+    return folder
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m kai_lib.tools.site", description=__doc__.splitlines()[0])
     sub = parser.add_subparsers(dest="command", required=True)
     b = sub.add_parser("build", help="build the website into build/site/")
-    b.add_argument("--notebooks", type=Path, default=NOTEBOOKS)
-    b.add_argument("--out", type=Path, default=SITE)
+    b.add_argument("--notebooks", default=str(NOTEBOOKS))
+    b.add_argument("--out", default=str(SITE))
     h = sub.add_parser("handouts", help="print each notebook page of build/site/ to build/handouts/NN-name.pdf")
-    h.add_argument("--site", type=Path, default=SITE)
-    h.add_argument("--out", type=Path, default=HANDOUTS)
+    h.add_argument("--site", default=str(SITE))
+    h.add_argument("--out", default=str(HANDOUTS))
     h.add_argument("only", nargs="*", help="notebook numbers (default: all)")
     args = parser.parse_args(argv)
+    if args.command == "build":
+        args.notebooks = _folder(parser, "--notebooks", args.notebooks)
+        if not notebook_paths(args.notebooks):
+            parser.error(f"--notebooks {str(args.notebooks)!r}: no NN-name.ipynb notebooks there")
+        args.out = _folder(parser, "--out", args.out, output=True, emptied=(args.notebooks,))
+    else:
+        args.site = _folder(parser, "--site", args.site)
+        pages = sorted(p.stem for p in args.site.glob("[0-9][0-9]-*.html"))
+        if not pages:
+            parser.error(f"--site {str(args.site)!r}: no NN-name.html pages there (run make site first)")
+        for o in args.only:  # every number must select a page: "" is not "all", and a typo is not ignored
+            if not any(o.strip() and (stem[:2] == o or stem == o) for stem in pages):
+                parser.error(f"no page matches {o!r}; pages: {', '.join(pages)}")
+        args.out = _folder(parser, "--out", args.out, output=True)
     start = time.perf_counter()
     if args.command == "build":
         pages = build(args.notebooks, args.out)

@@ -10,7 +10,7 @@ Pinned: torch 2.13.0 (CPU), numpy 2.4.6, lion-pytorch 0.2.5, schedulefree 1.4.1,
 pytorch-optimizer 4.1.0 (asserted below). Every case runs ``STEPS`` steps in float64 on the CPU
 and stores the parameters after each step. The gradient handed to the reference is kai_lib's
 own (Beale's from ``kai_lib.surfaces``; the quadratic's and the matrix problem's computed by the
-numpy functions below, which ``tests/test_after_adam.py`` repeats), so the file tests the update
+numpy functions of ``problems.py``, which ``tests/test_after_adam.py`` uses too), so the file tests the update
 rules alone.
 
 Problems: Beale's function from its start (1, 1.5); the random 2-D quadratic
@@ -44,6 +44,7 @@ import pytorch_optimizer
 import schedulefree
 import torch
 import torch.optim._muon as torch_muon
+from problems import matrix_grad, quadratic_grad  # tests/reference/problems.py, beside this script
 
 from kai_lib import surfaces
 
@@ -74,23 +75,10 @@ MATRIX_SHAPES = [(3, 4), (4,)]
 MATRIX_START = np.concatenate([W0.ravel(), np.zeros(4)])
 
 
-# The two gradients multiply by broadcasting and sums, not ``@``: a BLAS kernel may round a matrix
-# product differently on another processor, and the tests repeat these lines on every machine.
-def quadratic_grad(theta):
-    return (A * theta).sum(axis=1) - B
-
-
-def matrix_grad(theta):
-    """The gradient of ‖XW + 1bᵀ − Y‖²/(2n) for θ = [W row-major, b]."""
-    W, b = theta[:12].reshape(3, 4), theta[12:]
-    residual = (X[:, :, None] * W).sum(axis=1) + b - Y
-    return np.concatenate([(X[:, :, None] * residual[:, None, :]).sum(axis=0).ravel(), residual.sum(axis=0)]) / len(X)
-
-
 PROBLEMS = {
     "beale": (surfaces.BEALE.grad, list(surfaces.BEALE.start), None),
-    "quadratic": (quadratic_grad, [-1.0, 1.5], None),
-    "matrix": (matrix_grad, MATRIX_START.tolist(), MATRIX_SHAPES),
+    "quadratic": (lambda theta: quadratic_grad(theta, A, B), [-1.0, 1.5], None),
+    "matrix": (lambda theta: matrix_grad(theta, X, Y), MATRIX_START.tolist(), MATRIX_SHAPES),
 }
 
 
