@@ -308,3 +308,9 @@ def test_the_korean_speaker_notes_speak_korean_and_number_the_same_slides():
     assert "<html lang='ko'>" in korean and "Momentum: 발표자 노트" in korean and "speaker notes" not in korean
     assert korean.count("<section>") == english.count("<section>") > 20
     assert "관성" in korean and "inertia" in english
+
+
+def test_the_command_refuses_a_missing_or_unwritable_file_in_one_line(cli_error, tmp_path):
+    assert "file must be an export file to read" in cli_error(i18n.main, ["import", "03", str(tmp_path / "nope.txt")])
+    assert "file: cannot write" in cli_error(i18n.main, ["export", "03", str(tmp_path / "no" / "such" / "x.txt")])
+    assert "no notebook matches '99'" in cli_error(i18n.main, ["check", "99"])

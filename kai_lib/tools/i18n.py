@@ -550,12 +550,17 @@ def main(argv=None) -> int:
     if args.command in ("export", "import"):
         (name,) = _names([args.name], parser)
         if args.command == "export":
-            args.file.write_text(export(name, args.all), encoding="utf-8")
+            try:
+                args.file.write_text(export(name, args.all), encoding="utf-8")
+            except OSError as error:
+                parser.error(f"file: cannot write {args.file} ({error.strerror})")
             print(f"{args.file}: {args.file.read_text().count('=== unit ')} units of {name}")
         else:
+            if not args.file.is_file():
+                parser.error(f"file must be an export file to read, got {str(args.file)!r}, which is not a file")
             try:
                 print(f"{name}: {import_(name, args.file.read_text(encoding='utf-8'))} units updated")
-            except ValueError as error:
+            except (ValueError, UnicodeDecodeError) as error:
                 parser.error(str(error))
         return 0
     names = _names(args.__dict__.get("only") or [], parser)
