@@ -87,3 +87,26 @@ def _assert_converges(optimizer, surface, steps: int) -> None:
 def assert_converges():
     """The one convergence check of an optimizer on a surface (principle 8: a parabola, Rosenbrock)."""
     return _assert_converges
+
+
+def _assert_batch_is_single_runs(make_optimizer, n: int, steps: int = 10) -> None:
+    """``run`` on ``n`` start points at once (a batch, rows of θ) gives, row by row and bit for bit,
+    the paths of ``n`` single runs of the optimizer ``make_optimizer()`` (reset between them)."""
+    from kai_lib import run, surfaces
+
+    starts = np.random.default_rng(7).uniform(-2, 2, size=(n, 2))
+    batch = run(make_optimizer(), surfaces.HIMMELBLAU, start=starts, steps=steps)
+    assert batch.path.shape == (steps + 1, n, 2)
+    opt = make_optimizer()
+    for i in range(n):
+        opt.reset()
+        theta = starts[i]
+        for k in range(1, steps + 1):
+            theta = opt.step(theta, surfaces.HIMMELBLAU.grad)
+            np.testing.assert_array_equal(batch.path[k, i], theta)
+
+
+@pytest.fixture
+def assert_batch_is_single_runs():
+    """The batch check shared by the slides' optimizers and those after Adam (:func:`_assert_batch_is_single_runs`)."""
+    return _assert_batch_is_single_runs

@@ -15,7 +15,7 @@ from reference.problems import matrix_grad, quadratic_grad
 from test_optimizers import PARABOLA  # J = x² + y² from (3, -2), as for the slides' optimizers
 from threadpoolctl import threadpool_limits
 
-from kai_lib import checks, data, nn, optimizers, run, surfaces
+from kai_lib import checks, data, nn, optimizers, surfaces
 from kai_lib.optimizers import AFTER_ADAM
 
 REFERENCE = json.loads((Path(__file__).parent / "reference" / "after_adam_reference.json").read_text())
@@ -406,20 +406,9 @@ def test_a_step_is_whole_or_not_at_all(name):
 
 
 @pytest.mark.parametrize("name", list(AFTER_ADAM))
-def test_a_batch_of_points_gives_the_rows_of_single_runs(name):
-    rng = np.random.default_rng(7)
-    starts = rng.uniform(-2, 2, size=(50, 2))
+def test_a_batch_of_points_gives_the_rows_of_single_runs(name, assert_batch_is_single_runs):
     kwargs = {} if name == "Prodigy" else {"lr": 1e-2}
-    steps = 10
-    batch = run(AFTER_ADAM[name](**kwargs), surfaces.HIMMELBLAU, start=starts, steps=steps)
-    assert batch.path.shape == (steps + 1, 50, 2)
-    opt = AFTER_ADAM[name](**kwargs)
-    for i in range(50):
-        opt.reset()
-        theta = starts[i]
-        for k in range(1, steps + 1):
-            theta = opt.step(theta, surfaces.HIMMELBLAU.grad)
-            np.testing.assert_array_equal(batch.path[k, i], theta)
+    assert_batch_is_single_runs(lambda: AFTER_ADAM[name](**kwargs), n=50)
 
 
 @pytest.mark.parametrize("name", MATRIX_METHODS)

@@ -234,20 +234,9 @@ def test_defaults_are_the_slides():
 
 
 @pytest.mark.parametrize("name", list(ALL))
-def test_a_batch_of_1000_points_gives_the_rows_of_1000_single_runs(name):
-    rng = np.random.default_rng(7)
-    starts = rng.uniform(-2, 2, size=(1000, 2))
+def test_a_batch_of_1000_points_gives_the_rows_of_1000_single_runs(name, assert_batch_is_single_runs):
     kwargs = {} if name == "AdaDelta" else {"lr": 1e-3}
-    steps = 10
-    batch = run(ALL[name](**kwargs), surfaces.HIMMELBLAU, start=starts, steps=steps)
-    assert batch.path.shape == (steps + 1, 1000, 2)
-    opt = ALL[name](**kwargs)
-    for i in range(1000):
-        opt.reset()
-        theta = starts[i]
-        for k in range(1, steps + 1):
-            theta = opt.step(theta, surfaces.HIMMELBLAU.grad)
-            np.testing.assert_array_equal(batch.path[k, i], theta)
+    assert_batch_is_single_runs(lambda: ALL[name](**kwargs), n=1000)
 
 
 @pytest.mark.parametrize("name", ["Adagrad", "RMSProp", "Adam", "Nadam", "AMSGrad", "AdamW"])
