@@ -2,7 +2,7 @@
 
     python -m kai_lib.tools.nbtools nav              # rewrite the navigation cells
     python -m kai_lib.tools.nbtools slides [NN ...]  # rewrite the presentation cut, print the decks
-    python -m kai_lib.tools.nbtools execute [NN ...] # nav, then run, cut and clean (make notebooks)
+    python -m kai_lib.tools.nbtools execute [NN ...] # nav, run, cut and clean; then 00 and the Korean twins
     python -m kai_lib.tools.nbtools notes [NN ...]   # each deck's printable speaker notes, build/notes/
 
 Every notebook in ``notebooks/`` is named ``NN-name.ipynb``; its first markdown H1 is its
@@ -859,9 +859,16 @@ def _run(command: str, paths: list[Path]) -> int:
         print(f"navigation updated: {path.name}")
     if command == "execute":
         update_slides(only=paths)  # the index prints every deck's size: cut them all first, run it last
+        index = NOTEBOOKS / INDEX
+        if index.exists() and index not in paths:  # a notebook's deck may have changed size: the index says it
+            paths = [*paths, index]
         for path in sorted(paths, key=lambda p: p.name == INDEX):
             seconds = execute(path)
             print(f"{path.name}: {seconds:.1f} s, {path.stat().st_size / 1024:.0f} KiB", flush=True)
+        from . import i18n  # the Korean twins take the new outputs (i18n builds on this module: imported here)
+
+        for name, counts in i18n.build([p.stem for p in paths]).items():
+            print(f"ko/{name}.ipynb: {counts['translated']} units in Korean, {counts['english']} still in English")
     return 0
 
 
