@@ -21,7 +21,7 @@ from kai_lib.tools import i18n, nbtools
 
 ENGLISH = nbtools.notebook_paths()
 KOREAN = nbtools.notebook_paths(i18n.KOREAN)
-NAMES = list(i18n.sources())
+NAMES = i18n.every_name()
 
 
 # --- units ---------------------------------------------------------------------------------------
@@ -160,7 +160,7 @@ def test_a_changed_english_sentence_makes_only_its_translation_fuzzy(tmp_path, m
     units = ["Gradient descent", "It steps against the gradient, by $\\eta$ times its size.", "A new sentence."]
 
     def sources(found):
-        monkeypatch.setattr(i18n, "sources", lambda: {"01-first": (notebook, [(1, u) for u in found])})
+        monkeypatch.setattr(i18n, "sources", lambda names=None: {"01-first": (notebook, [(1, u) for u in found])})
         return i18n.extract(["01-first"])["01-first"]
 
     assert sources(units[:2]) == {"units": 2, "untranslated": 2}
@@ -185,7 +185,8 @@ def test_a_changed_english_sentence_makes_only_its_translation_fuzzy(tmp_path, m
 
 def test_an_import_that_names_a_wrong_unit_is_refused(tmp_path, monkeypatch):
     monkeypatch.setattr(i18n, "CATALOGUES", tmp_path)
-    monkeypatch.setattr(i18n, "sources", lambda: {"01-first": (tmp_path / "01-first.ipynb", [(1, "Momentum")])})
+    fake = {"01-first": (tmp_path / "01-first.ipynb", [(1, "Momentum")])}
+    monkeypatch.setattr(i18n, "sources", lambda names=None: fake)
     i18n.extract()
     with pytest.raises(ValueError, match="text must be units 0 to 0 of 01-first, got unit 3"):
         i18n.import_("01-first", "=== unit 3 ===\n--- ko ---\n모멘텀\n")
@@ -267,7 +268,7 @@ def test_the_readmes_link_each_other_and_the_korean_one_is_built_from_its_catalo
     assert i18n.README_SWITCH_KO in text.split("\n")[2]
     built, counts = i18n.readme_ko()
     assert text == built, "README.ko.md differs from its catalogue's build: run make notebooks"
-    assert counts["english"] == 0 and counts["translated"] == len(i18n.sources()["README"][1])
+    assert counts["english"] == 0 and counts["translated"] == len(i18n.sources(["README"])["README"][1])
     assert re.search(r"[가-힣]", text)
     assert not re.search(r"\]\(notebooks/\d\d-", text), "README.ko.md links the English notebooks"
 

@@ -206,10 +206,12 @@ def catalogue_path(name: str) -> Path:
     return CATALOGUES / f"{name}.po"
 
 
-def sources() -> dict[str, tuple[Path, list[tuple[int, str]]]]:
-    """Every source the edition translates: ``{name: (English file, [(cell or 0, unit), ...])}``."""
-    found = {p.stem: (p, units(nbtools._read(p))) for p in nbtools.notebook_paths()}
-    found["README"] = (README, [(0, p.text) for p in split(readme_part(README.read_text())) if isinstance(p, Unit)])
+def sources(names: list[str] | None = None) -> dict[str, tuple[Path, list[tuple[int, str]]]]:
+    """Every source the edition translates, or those ``names``: ``{name: (English file, [(cell, unit), ...])}``."""
+    found = {p.stem: (p, units(nbtools._read(p))) for p in nbtools.notebook_paths() if not names or p.stem in names}
+    if not names or "README" in names:
+        found["README"] = (README, [(0, p.text) for p in split(readme_part(README.read_text()))
+                                    if isinstance(p, Unit)])
     return found
 
 
@@ -250,9 +252,7 @@ def write(name: str, catalog) -> None:
 def extract(names: list[str] | None = None) -> dict[str, Counter]:
     """Merge each source's English units into its catalogue (gettext's msgmerge); return each one's status."""
     report = {}
-    for name, (source, found) in sources().items():
-        if names and name not in names:
-            continue
+    for name, (source, found) in sources(names).items():
         template = _template(name, found, source)
         if catalogue_path(name).exists():
             catalog = read(name)
@@ -353,7 +353,7 @@ def check(name: str) -> list[str]:
     if not catalogue_path(name).exists():
         return [f"{name}: no catalogue ({catalogue_path(name).relative_to(nbtools.ROOT)}); run extract"]
     terms = glossary()
-    _, found = sources()[name]
+    _, found = sources([name])[name]
     wanted = {text for _, text in found}
     out = []
     catalog = read(name)
@@ -439,10 +439,10 @@ def _relink(text: str) -> str:
     return _LINK.sub(target, text)
 
 
-def korean_title(nb, name: str) -> str:
-    found = translations(name)
-    title = nbtools.title_of(nb)
-    return found.get(title, title)
+def korean_title(path: Path) -> str:
+    """The Korean of the English notebook ``path``'s title (the title itself while it is untranslated)."""
+    title = nbtools.title_of(nbtools._read(path))
+    return translations(path.stem).get(title, title)
 
 
 def korean_nav(paths: list[Path], i: int, titles: list[str]) -> str:
@@ -466,7 +466,6 @@ def build_notebook(path: Path) -> tuple[object, Counter]:
     for cell in ko.cells:
         if cell.cell_type == "markdown" and not _is_nav(cell):
             cell.source = join(split(cell.source), translate)
-    ko.metadata.setdefault("language_info", {})
     ko.metadata["kai_lib"] = {"language": LANGUAGE, "source": f"../{path.name}"}
     return ko, counts
 
@@ -475,15 +474,12 @@ def build(names: list[str] | None = None) -> dict[str, Counter]:
     """Write ``notebooks/ko/NN-name.ipynb`` for every English notebook with a catalogue (or those named),
     then ``README.ko.md``; the navigation of both editions gets the language switch."""
     paths = [p for p in nbtools.notebook_paths() if catalogue_path(p.stem).exists()]
-    built = {}
-    nbs = {}
+    built, nbs = {}, {}
     for path in paths:
-        if names and path.stem not in names:
-            if (KOREAN / path.name).exists():
-                nbs[path] = nbtools._read(KOREAN / path.name)
-            continue
-        nbs[path], built[path.stem] = build_notebook(path)
-    titles = [korean_title(nbtools._read(p), p.stem) or p.stem for p in paths]
+        if not names or path.stem in names:
+            nbs[path], built[path.stem] = build_notebook(path)
+    # each neighbour by its Korean title: from the twin just built, else from its catalogue
+    titles = [(nbtools.title_of(nbs[p]) if p in nbs else korean_title(p)) or p.stem for p in paths]
     KOREAN.mkdir(parents=True, exist_ok=True)
     for i, path in enumerate(paths):
         if path.stem in built:
@@ -519,8 +515,13 @@ def _readme_ko(body: str) -> str:
 
 # --- the command line ----------------------------------------------------------------------------
 
+def every_name() -> list[str]:
+    """The name of every source the edition translates: the notebooks' stems, then ``README``."""
+    return [*(p.stem for p in nbtools.notebook_paths()), "README"]
+
+
 def _names(only: list[str], parser) -> list[str]:
-    every = [*(p.stem for p in nbtools.notebook_paths()), "README"]
+    every = every_name()
     names = []
     for o in only:
         match = [n for n in every if n.startswith(o)]
@@ -568,11 +569,11 @@ def main(argv=None) -> int:
         for name, counts in extract(names).items():
             print(f"{name}: {dict(counts)}")
     elif args.command == "status":
-        for name in sources():
+        for name in every_name():
             if catalogue_path(name).exists():
                 print(f"{name}: {dict(status(read(name)))}")
     elif args.command == "check":
-        found = [p for name in (names or list(sources())) for p in check(name)]
+        found = [p for name in (names or every_name()) for p in check(name)]
         print("\n".join(found) or "no problems")
         return 1 if found else 0
     elif args.command == "build":
